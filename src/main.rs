@@ -1,0 +1,3 @@
+fn main() {
+    println!("mmsleak {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! WSP sessions: Connect capabilities and pairing replies with their requests.

@@ -1,0 +1,1 @@
+//! Stage 7 — report: findings → table, JSON, JSON Lines, CSV, HTML.

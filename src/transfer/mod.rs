@@ -1,0 +1,1 @@
+//! Stage 5 — transfer: PDUs → transfers and messages.
