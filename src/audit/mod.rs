@@ -1,1 +1,5 @@
 //! Stage 6 — audit: transfers and messages → findings.
+
+pub mod rules;
+
+pub use rules::{RULES, Rule};
