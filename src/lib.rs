@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod capture;
+pub mod cli;
 pub mod diag;
 pub mod flow;
 pub mod packet;

@@ -1,3 +1,80 @@
-fn main() {
-    println!("mmsleak {}", env!("CARGO_PKG_VERSION"));
+//! The `mmsleak` command: parses arguments, calls the library, maps the outcome to an exit code
+//! (0 done, 1 findings at or above `--fail-on`, 2 usage error or an unreadable input).
+
+use clap::Parser;
+use mmsleak::audit::RULES;
+use mmsleak::cli::{Cli, Command, OutputFormat, RulesArgs, ScanArgs, SeverityArg};
+use mmsleak::report::model::Severity;
+use mmsleak::report::{self, sanitize};
+use mmsleak::scan::{self, ScanConfig};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args),
+        Command::Inspect(args) => mmsleak::inspect::run(&args).map(|()| 0),
+        Command::Rules(args) => print_rules(&args).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mmsleak: {}", sanitize::terminal(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn severity(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Info => Severity::Info,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    }
+}
+
+fn run_scan(args: &ScanArgs) -> io::Result<u8> {
+    let config = ScanConfig::from_args(args).map_err(io::Error::other)?;
+    let report = scan::scan(&args.inputs, &config).map_err(io::Error::other)?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        OutputFormat::Table => out.write_all(report::table::render(&report, args.width).as_bytes())?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::Jsonl => report::jsonl::write(&mut out, &report)?,
+        OutputFormat::Csv => report::csv::write(&mut out, &report)?,
+    }
+    out.flush()?;
+    let failed = args
+        .fail_on
+        .map(severity)
+        .is_some_and(|sev| report.summary.findings.at_least(sev) > 0);
+    Ok(u8::from(failed))
+}
+
+fn print_rules(args: &RulesArgs) -> io::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, RULES)?;
+        out.write_all(b"\n")?;
+    } else {
+        out.write_all(report::table::rules(RULES, 80).as_bytes())?;
+    }
+    out.flush()
 }

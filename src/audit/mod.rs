@@ -1,5 +1,6 @@
 //! Stage 6 — audit: transfers and messages → findings.
 
+pub mod detect;
 pub mod rules;
 
 pub use rules::{RULES, Rule};

@@ -178,3 +178,19 @@ pub fn render(report: &Report, width: u16) -> String {
     }
     out
 }
+
+/// The detection catalog as a table.
+pub fn rules(rules: &[crate::audit::Rule], width: u16) -> String {
+    let mut t = new_table(width, &["rule", "category", "severity", "fires when"]);
+    for r in rules {
+        t.add_row(vec![
+            r.id.to_string(),
+            r.category.as_str().to_string(),
+            r.severity.as_str().to_string(),
+            r.description.to_string(),
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}
