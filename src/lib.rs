@@ -21,6 +21,7 @@ pub mod flow;
 pub mod packet;
 pub mod proto;
 pub mod report;
+pub mod synth;
 pub mod time;
 pub mod transfer;
 

@@ -1,0 +1,3 @@
+//! Generated captures with known answers, for tests, benchmarks and training labs.
+
+pub mod net;
