@@ -1,0 +1,774 @@
+//! Applies the detection catalog to transfers and messages.
+
+use super::detect::credentials::{self, Credential};
+use super::detect::entropy;
+use super::detect::exif::read_exif;
+use super::detect::identifiers::{self, Address, SubscriberIdKind};
+use super::detect::vcard;
+use super::rules::{RULES, rule};
+use crate::report::model::{Finding, Message, PduReport, Severity};
+use crate::transfer::TransferRecord;
+use crate::transfer::correlate::location_key;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Settings of the audit.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// `broad-distribution` fires above this many recipients.
+    pub recipient_threshold: usize,
+    /// Tokens with fewer estimated bits than this are guessable.
+    pub min_token_bits: f64,
+    /// Show passwords and tokens in evidence instead of masking them.
+    pub show_secrets: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            recipient_threshold: 10,
+            min_token_bits: 64.0,
+            show_secrets: false,
+        }
+    }
+}
+
+/// PDU types that carry message content or addresses, as opposed to signalling only.
+const CONTENT_PDUS: &[&str] = &[
+    "m-send-req",
+    "m-retrieve-conf",
+    "m-notification-ind",
+    "m-forward-req",
+    "m-mbox-store-req",
+    "m-mbox-upload-req",
+    "m-mbox-view-conf",
+    "m-mbox-descr",
+    "m-delivery-ind",
+    "m-read-rec-ind",
+    "m-read-orig-ind",
+];
+
+const MAILBOX_PDUS: &[&str] = &[
+    "m-mbox-store-req",
+    "m-mbox-store-conf",
+    "m-mbox-view-req",
+    "m-mbox-view-conf",
+    "m-mbox-upload-req",
+    "m-mbox-upload-conf",
+    "m-mbox-delete-req",
+    "m-mbox-delete-conf",
+    "m-mbox-descr",
+];
+
+/// Headers whose numeric values are never identifiers.
+const NUMERIC_HEADERS: &[&str] = &[
+    "content-length",
+    "age",
+    "max-forwards",
+    "x-mms-message-size",
+    "content-range",
+    "range",
+    "etag",
+    "date",
+    "expires",
+    "last-modified",
+    "if-modified-since",
+    "retry-after",
+    "keep-alive",
+];
+
+/// One finding before its id is assigned.
+struct Draft {
+    order: (usize, usize),
+    rule: &'static str,
+    severity: Severity,
+    transfer: Option<String>,
+    message: Option<String>,
+    frames: Vec<u64>,
+    title: String,
+    evidence: Map<String, Value>,
+}
+
+struct Ctx<'a> {
+    config: &'a AuditConfig,
+    drafts: Vec<Draft>,
+}
+
+impl Ctx<'_> {
+    fn mask(&self, secret: &str) -> String {
+        if self.config.show_secrets || secret.is_empty() {
+            secret.to_owned()
+        } else {
+            format!("<masked: {} characters>", secret.chars().count())
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        order: (usize, usize),
+        rule_id: &'static str,
+        severity: Option<Severity>,
+        transfer: Option<&str>,
+        message: Option<&str>,
+        frames: Vec<u64>,
+        title: String,
+        evidence: Value,
+    ) {
+        let severity = severity
+            .or_else(|| rule(rule_id).map(|r| r.severity))
+            .unwrap_or(Severity::Info);
+        let mut frames = frames;
+        frames.sort_unstable();
+        frames.dedup();
+        let evidence = match evidence {
+            Value::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("value".into(), other);
+                m
+            }
+        };
+        self.drafts.push(Draft {
+            order,
+            rule: rule_id,
+            severity,
+            transfer: transfer.map(str::to_owned),
+            message: message.map(str::to_owned),
+            frames,
+            title,
+            evidence,
+        });
+    }
+}
+
+fn pdu_has_content(p: &PduReport) -> bool {
+    !p.parts.is_empty()
+        || p.from.is_some()
+        || !p.to.is_empty()
+        || !p.cc.is_empty()
+        || !p.bcc.is_empty()
+        || p.subject.is_some()
+        || CONTENT_PDUS.contains(&p.message_type.as_str()) && p.content_location.is_some()
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> impl Iterator<Item = &'h str> {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn pdu_header<'p>(p: &'p PduReport, name: &str) -> Option<&'p str> {
+    p.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn endpoint(t: &TransferRecord, client: bool) -> String {
+    let e = if client { t.transfer.client } else { t.transfer.server };
+    match e.ip {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
+        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
+    }
+}
+
+fn rule_index(id: &str) -> usize {
+    RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
+}
+
+/// Runs every rule. Findings come out ordered by transfer (then message) and rule, with ids F1...
+pub fn audit(transfers: &[TransferRecord], messages: &[Message], config: &AuditConfig) -> Vec<Finding> {
+    let mut ctx = Ctx {
+        config,
+        drafts: Vec::new(),
+    };
+    for (ti, t) in transfers.iter().enumerate() {
+        transfer_rules(&mut ctx, ti, t);
+    }
+    message_rules(&mut ctx, transfers, messages);
+    let mut drafts = ctx.drafts;
+    drafts.sort_by_key(|d| (d.order, rule_index(d.rule)));
+    drafts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let r = rule(d.rule)?;
+            Some(Finding {
+                id: format!("F{}", i + 1),
+                rule: r.id,
+                category: r.category,
+                severity: d.severity,
+                transfer: d.transfer,
+                message: d.message,
+                frames: d.frames,
+                title: d.title,
+                evidence: d.evidence,
+                remediation: r.remediation,
+            })
+        })
+        .collect()
+}
+
+fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
+    let tr = &t.transfer;
+    let id = tr.id.as_str();
+    let order = (ti, 0);
+    let pdu_frames: Vec<u64> = tr.pdus.iter().map(|p| p.frame).collect();
+
+    // weak-encryption
+    if tr.encrypted {
+        let weak = match tr.transport {
+            "wtls" => Some("WTLS".to_owned()),
+            "tls" => tr
+                .tls_version
+                .as_deref()
+                .filter(|v| matches!(*v, "SSL 2.0" | "SSL 3.0" | "TLS 1.0" | "TLS 1.1"))
+                .map(str::to_owned),
+            _ => None,
+        };
+        if let Some(version) = weak {
+            ctx.add(
+                order,
+                "weak-encryption",
+                None,
+                Some(id),
+                None,
+                vec![tr.first_frame],
+                format!("MMSC traffic protected only by {version} ({} → {})", endpoint(t, true), endpoint(t, false)),
+                json!({"transport": tr.transport, "version": version, "sni": tr.sni}),
+            );
+        }
+        return;
+    }
+
+    // cleartext-mms
+    if !tr.pdus.is_empty() {
+        let content = tr.pdus.iter().any(pdu_has_content);
+        let types: Vec<&str> = tr.pdus.iter().map(|p| p.message_type.as_str()).collect();
+        ctx.add(
+            order,
+            "cleartext-mms",
+            Some(if content { Severity::High } else { Severity::Medium }),
+            Some(id),
+            None,
+            pdu_frames.clone(),
+            format!(
+                "{} readable in cleartext over {} ({} → {})",
+                types.join(", "),
+                tr.transport,
+                endpoint(t, true),
+                endpoint(t, false)
+            ),
+            json!({"transport": tr.transport, "message_types": types, "client": tr.client, "server": tr.server, "carries_content": content}),
+        );
+    }
+
+    headers_rules(ctx, order, t);
+    pdu_rules(ctx, order, t);
+    part_rules(ctx, order, t);
+}
+
+fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
+    let tr = &t.transfer;
+    let id = tr.id.as_str();
+    let mut sides: Vec<(&str, &[(String, String)], &[u64])> = Vec::new();
+    if let Some(r) = &tr.request {
+        sides.push(("request", &r.headers, &r.frames));
+    }
+    if let Some(r) = &tr.response {
+        sides.push(("response", &r.headers, &r.frames));
+    }
+
+    // subscriber-id-header
+    let mut ids: Vec<Value> = Vec::new();
+    let mut id_frames: Vec<u64> = Vec::new();
+    for (side, headers, frames) in &sides {
+        for (name, value) in headers.iter() {
+            let lname = name.to_ascii_lowercase();
+            let listed = identifiers::subscriber_header(name);
+            let shaped = if NUMERIC_HEADERS.contains(&lname.as_str()) {
+                None
+            } else {
+                identifiers::classify_identifier(value).filter(|k| {
+                    // An MSISDN-shaped value in an arbitrary header needs the E.164 '+' to count.
+                    *k != SubscriberIdKind::Msisdn || value.trim().starts_with('+')
+                })
+            };
+            let kind = match (listed, shaped) {
+                (Some(l), Some(s)) if l == SubscriberIdKind::Subscriber => Some(s),
+                (Some(l), _) => Some(l),
+                (None, s) => s,
+            };
+            if let Some(kind) = kind {
+                ids.push(json!({"side": side, "header": name, "value": value, "kind": kind.as_str()}));
+                id_frames.extend(frames.first().copied());
+            }
+        }
+    }
+    if !ids.is_empty() {
+        let names: BTreeSet<String> = ids
+            .iter()
+            .filter_map(|v| v.get("header").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        ctx.add(
+            order,
+            "subscriber-id-header",
+            None,
+            Some(id),
+            None,
+            id_frames,
+            format!(
+                "subscriber identifier in {} header(s): {}",
+                ids.len(),
+                names.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            json!({"headers": ids}),
+        );
+    }
+
+    // credentials
+    let mut creds: Vec<Value> = Vec::new();
+    let mut cred_frames: Vec<u64> = Vec::new();
+    let mut cred_sev = Severity::High;
+    for (side, headers, frames) in &sides {
+        for hname in ["authorization", "proxy-authorization"] {
+            for value in header(headers, hname) {
+                if let Some(c) = credentials::parse_authorization(value) {
+                    let (ev, sev) = credential_evidence(ctx, &c, side, hname);
+                    cred_sev = cred_sev.max(sev);
+                    creds.push(ev);
+                    cred_frames.extend(frames.first().copied());
+                }
+            }
+        }
+    }
+    if let Some(req) = &tr.request
+        && let Some(c) = credentials::url_userinfo(&req.uri)
+    {
+        let (ev, sev) = credential_evidence(ctx, &c, "request", "url");
+        cred_sev = cred_sev.max(sev);
+        creds.push(ev);
+        cred_frames.extend(req.frames.first().copied());
+    }
+    if !creds.is_empty() {
+        let schemes: BTreeSet<String> = creds
+            .iter()
+            .filter_map(|c| c.get("scheme").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        ctx.add(
+            order,
+            "credentials",
+            Some(cred_sev),
+            Some(id),
+            None,
+            cred_frames,
+            format!(
+                "credentials readable in cleartext ({})",
+                schemes.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            json!({"credentials": creds}),
+        );
+    }
+
+    // session-token
+    let mut tokens: Vec<Value> = Vec::new();
+    let mut token_frames: Vec<u64> = Vec::new();
+    for (side, headers, frames) in &sides {
+        for hname in ["cookie", "set-cookie"] {
+            for value in header(headers, hname) {
+                let pairs = credentials::cookies(value);
+                let pairs = if hname == "set-cookie" {
+                    pairs.into_iter().take(1).collect()
+                } else {
+                    pairs
+                };
+                for (n, v) in pairs {
+                    tokens.push(json!({"side": side, "where": hname, "name": n, "value": ctx.mask(&v)}));
+                    token_frames.extend(frames.first().copied());
+                }
+            }
+        }
+    }
+    if let Some(req) = &tr.request {
+        for (n, v) in credentials::url_tokens(&req.uri) {
+            tokens.push(json!({"side": "request", "where": "url", "name": n, "value": ctx.mask(&v)}));
+            token_frames.extend(req.frames.first().copied());
+        }
+    }
+    if !tokens.is_empty() {
+        ctx.add(
+            order,
+            "session-token",
+            None,
+            Some(id),
+            None,
+            token_frames,
+            format!("{} session token(s) sent in clear", tokens.len()),
+            json!({"tokens": tokens}),
+        );
+    }
+}
+
+fn credential_evidence(ctx: &Ctx<'_>, c: &Credential, side: &str, place: &str) -> (Value, Severity) {
+    match c {
+        Credential::Basic { user, password } => (
+            json!({"side": side, "header": place, "scheme": "basic", "user": user, "password": ctx.mask(password)}),
+            Severity::Critical,
+        ),
+        Credential::Digest { user, realm } => (
+            json!({"side": side, "header": place, "scheme": "digest", "user": user, "realm": realm}),
+            Severity::High,
+        ),
+        Credential::Token { scheme, token } => (
+            json!({"side": side, "header": place, "scheme": scheme, "token": ctx.mask(token)}),
+            Severity::High,
+        ),
+        Credential::UrlUserinfo { user, password } => (
+            json!({"side": side, "header": place, "scheme": "url-userinfo", "user": user,
+                   "password": password.as_deref().map(|p| ctx.mask(p))}),
+            if password.is_some() { Severity::Critical } else { Severity::High },
+        ),
+    }
+}
+
+fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
+    let tr = &t.transfer;
+    let id = tr.id.as_str();
+    let mut phones: Vec<String> = Vec::new();
+    let mut emails: Vec<String> = Vec::new();
+    let mut places: BTreeSet<&'static str> = BTreeSet::new();
+    let mut personal_frames: Vec<u64> = Vec::new();
+    for p in &tr.pdus {
+        let mt = p.message_type.as_str();
+
+        // bcc-disclosed
+        if !p.bcc.is_empty()
+            && p.direction == "to-client"
+            && matches!(mt, "m-retrieve-conf" | "m-notification-ind")
+        {
+            ctx.add(
+                order,
+                "bcc-disclosed",
+                None,
+                Some(id),
+                None,
+                vec![p.frame],
+                format!("{mt} delivered to the recipient still lists {} Bcc address(es)", p.bcc.len()),
+                json!({"message_type": mt, "bcc": p.bcc}),
+            );
+        }
+
+        // broad-distribution
+        let recipients = p.to.len() + p.cc.len() + p.bcc.len();
+        if recipients > ctx.config.recipient_threshold {
+            ctx.add(
+                order,
+                "broad-distribution",
+                None,
+                Some(id),
+                None,
+                vec![p.frame],
+                format!("{mt} addressed to {recipients} recipients"),
+                json!({"message_type": mt, "recipients": recipients, "threshold": ctx.config.recipient_threshold}),
+            );
+        }
+
+        // forwarded-message
+        let prev_by = pdu_header(p, "X-Mms-Previously-Sent-By");
+        let prev_date = pdu_header(p, "X-Mms-Previously-Sent-Date");
+        if mt == "m-forward-req" || prev_by.is_some() || prev_date.is_some() {
+            ctx.add(
+                order,
+                "forwarded-message",
+                None,
+                Some(id),
+                None,
+                vec![p.frame],
+                if mt == "m-forward-req" {
+                    format!("message forwarded to {} recipient(s)", recipients)
+                } else {
+                    "forwarding chain exposed by Previously-Sent headers".to_owned()
+                },
+                json!({"message_type": mt, "previously_sent_by": prev_by, "previously_sent_date": prev_date,
+                       "to": p.to, "content_location": p.content_location}),
+            );
+        }
+
+        // mailbox-storage
+        let store = pdu_header(p, "X-Mms-Store").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+        if MAILBOX_PDUS.contains(&mt) || store {
+            ctx.add(
+                order,
+                "mailbox-storage",
+                None,
+                Some(id),
+                None,
+                vec![p.frame],
+                format!("{mt}: message kept in the network-side MMBox"),
+                json!({"message_type": mt, "store": store}),
+            );
+        }
+
+        // personal-data in addresses and subject
+        for addr in p.from.iter().chain(&p.to).chain(&p.cc).chain(&p.bcc) {
+            match identifiers::normalize_address(addr) {
+                Address::Phone(n) => {
+                    places.insert("addresses");
+                    push_unique(&mut phones, n);
+                    personal_frames.push(p.frame);
+                }
+                Address::Email(e) => {
+                    places.insert("addresses");
+                    push_unique(&mut emails, e);
+                    personal_frames.push(p.frame);
+                }
+                Address::Other(_) => {}
+            }
+        }
+        if let Some(subject) = &p.subject {
+            let (ph, em) = (identifiers::find_phone_numbers(subject), identifiers::find_emails(subject));
+            if !ph.is_empty() || !em.is_empty() {
+                places.insert("subject");
+                personal_frames.push(p.frame);
+            }
+            ph.into_iter().for_each(|x| push_unique(&mut phones, x));
+            em.into_iter().for_each(|x| push_unique(&mut emails, x));
+        }
+    }
+    for (pdu, _part, text) in &t.texts {
+        let (ph, em) = (identifiers::find_phone_numbers(text), identifiers::find_emails(text));
+        if !ph.is_empty() || !em.is_empty() {
+            places.insert("text");
+            personal_frames.extend(tr.pdus.get(*pdu).map(|p| p.frame));
+        }
+        ph.into_iter().for_each(|x| push_unique(&mut phones, x));
+        em.into_iter().for_each(|x| push_unique(&mut emails, x));
+    }
+    if !phones.is_empty() || !emails.is_empty() {
+        ctx.add(
+            order,
+            "personal-data",
+            None,
+            Some(id),
+            None,
+            personal_frames,
+            format!(
+                "{} phone number(s) and {} e-mail address(es) readable in {}",
+                phones.len(),
+                emails.len(),
+                places.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+            json!({"phone_numbers": phones, "emails": emails, "found_in": places}),
+        );
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
+    let tr = &t.transfer;
+    let id = tr.id.as_str();
+    for part in &t.parts {
+        let frame = tr.pdus.get(part.pdu).map(|p| p.frame);
+        let ct = part.content_type.to_ascii_lowercase();
+        let name = tr
+            .pdus
+            .get(part.pdu)
+            .and_then(|p| p.parts.iter().find(|pp| pp.index == part.part))
+            .and_then(|pp| pp.name.clone());
+        if ct.starts_with("image/") || part.data.starts_with(&[0xFF, 0xD8]) {
+            if let Some(facts) = read_exif(&part.data).filter(|f| !f.is_empty()) {
+                let sev = if facts.has_gps() { Severity::High } else { Severity::Low };
+                let title = match (facts.latitude, facts.longitude) {
+                    (Some(lat), Some(lon)) => format!(
+                        "photo {} reveals where it was taken: {lat:.6}, {lon:.6}",
+                        name.as_deref().unwrap_or("(unnamed)")
+                    ),
+                    _ => format!(
+                        "photo {} carries device metadata",
+                        name.as_deref().unwrap_or("(unnamed)")
+                    ),
+                };
+                ctx.add(
+                    order,
+                    "location-metadata",
+                    Some(sev),
+                    Some(id),
+                    None,
+                    frame.into_iter().collect(),
+                    title,
+                    json!({"part": part.part, "name": name, "latitude": facts.latitude, "longitude": facts.longitude,
+                           "altitude": facts.altitude, "make": facts.make, "model": facts.model, "taken": facts.taken}),
+                );
+            }
+        }
+        if vcard::is_card(&part.content_type, &part.data) {
+            let facts = vcard::parse_card(&part.data);
+            ctx.add(
+                order,
+                "contact-card",
+                None,
+                Some(id),
+                None,
+                frame.into_iter().collect(),
+                format!(
+                    "{} part {} with {} name(s), {} phone number(s), {} e-mail(s)",
+                    facts.kind,
+                    name.as_deref().unwrap_or("(unnamed)"),
+                    facts.names.len(),
+                    facts.phones.len(),
+                    facts.emails.len()
+                ),
+                json!({"part": part.part, "kind": facts.kind, "names": facts.names, "phone_numbers": facts.phones,
+                       "emails": facts.emails, "addresses": facts.addresses, "events": facts.events}),
+            );
+        }
+    }
+}
+
+fn message_rules(ctx: &mut Ctx<'_>, transfers: &[TransferRecord], messages: &[Message]) {
+    let by_id: BTreeMap<&str, (usize, &TransferRecord)> = transfers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.transfer.id.as_str(), (i, t)))
+        .collect();
+    let mut tokens_for_sequence: Vec<(String, String, u64, usize)> = Vec::new();
+
+    for (mi, m) in messages.iter().enumerate() {
+        let order = (transfers.len() + mi, 0);
+        let Some(loc) = &m.content_location else {
+            continue;
+        };
+        let key = location_key(loc);
+        // Who was notified: the client of a transfer that carried the notification to it.
+        let mut notified: Vec<(String, u64)> = Vec::new();
+        // Who fetched: clients of transfers whose request asked for this location.
+        let mut fetchers: Vec<(String, &str, u64, bool)> = Vec::new();
+        for tid in &m.transfers {
+            let Some((_, t)) = by_id.get(tid.as_str()) else {
+                continue;
+            };
+            let tr = &t.transfer;
+            let client = client_identity(t);
+            for p in &tr.pdus {
+                if p.message_type == "m-notification-ind" && p.direction == "to-client" {
+                    notified.push((client.clone(), p.frame));
+                }
+            }
+            if let Some(req) = &tr.request
+                && location_key(&req.uri) == key
+            {
+                let answered = tr
+                    .pdus
+                    .iter()
+                    .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client");
+                let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
+                fetchers.push((client.clone(), tr.id.as_str(), frame, answered.is_some()));
+
+                // unauthenticated-retrieval
+                if let Some(conf) = answered {
+                    let has_cred = ["authorization", "proxy-authorization", "cookie"]
+                        .iter()
+                        .any(|h| header(&req.headers, h).next().is_some())
+                        || credentials::url_userinfo(&req.uri).is_some();
+                    if !has_cred {
+                        ctx.add(
+                            by_id.get(tid.as_str()).map_or(order, |(i, _)| (*i, 1)),
+                            "unauthenticated-retrieval",
+                            None,
+                            Some(tr.id.as_str()),
+                            Some(m.id.as_str()),
+                            vec![frame, conf.frame],
+                            format!("{} fetched {} without any credential and got the message", client, req.uri),
+                            json!({"client": client, "method": req.method, "uri": req.uri,
+                                   "request_headers": req.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()}),
+                        );
+                    }
+                }
+            }
+        }
+        let distinct: BTreeSet<&str> = fetchers.iter().map(|(c, ..)| c.as_str()).collect();
+        let notified_clients: BTreeSet<&str> = notified.iter().map(|(c, _)| c.as_str()).collect();
+        let strangers: Vec<&str> = if notified_clients.is_empty() {
+            Vec::new()
+        } else {
+            distinct.iter().copied().filter(|c| !notified_clients.contains(c)).collect()
+        };
+        if distinct.len() > 1 || !strangers.is_empty() {
+            let mut frames: Vec<u64> = fetchers.iter().map(|(_, _, f, _)| *f).collect();
+            frames.extend(notified.iter().map(|(_, f)| *f));
+            ctx.add(
+                order,
+                "shared-retrieval",
+                None,
+                fetchers.first().map(|(_, t, ..)| *t),
+                Some(m.id.as_str()),
+                frames,
+                format!(
+                    "{} fetched by {} client(s){}",
+                    loc,
+                    distinct.len(),
+                    if strangers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} of them not the notified recipient", strangers.len())
+                    }
+                ),
+                json!({"content_location": loc,
+                       "fetches": fetchers.iter().map(|(c, t, f, ok)| json!({"client": c, "transfer": t, "frame": f, "answered": ok})).collect::<Vec<_>>(),
+                       "notified": notified.iter().map(|(c, f)| json!({"client": c, "frame": f})).collect::<Vec<_>>()}),
+            );
+        }
+
+        // guessable-content-url (per message)
+        if let Some(token) = entropy::location_token(loc) {
+            let bits = entropy::token_entropy_bits(token);
+            let first_frame = m.timeline.first().map(|e| e.frame).unwrap_or(0);
+            tokens_for_sequence.push((m.id.clone(), token.to_owned(), first_frame, mi));
+            if bits < ctx.config.min_token_bits {
+                ctx.add(
+                    order,
+                    "guessable-content-url",
+                    None,
+                    m.transfers.first().map(String::as_str),
+                    Some(m.id.as_str()),
+                    m.timeline.iter().filter(|e| e.message_type == "m-notification-ind").map(|e| e.frame).chain(std::iter::once(first_frame)).collect(),
+                    format!("content location token '{token}' has only about {bits:.0} bits of entropy"),
+                    json!({"content_location": loc, "token": token, "length": token.chars().count(),
+                           "entropy_bits": (bits * 10.0).round() / 10.0, "minimum_bits": ctx.config.min_token_bits}),
+                );
+            }
+        }
+    }
+
+    // Sequential tokens across messages.
+    if tokens_for_sequence.len() >= 2 {
+        let toks: Vec<&str> = tokens_for_sequence.iter().map(|(_, t, ..)| t.as_str()).collect();
+        if entropy::sequential(&toks, 16) {
+            let mi = tokens_for_sequence.iter().map(|(.., i)| *i).max().unwrap_or(0);
+            ctx.add(
+                (transfers.len() + mi, 1),
+                "guessable-content-url",
+                None,
+                None,
+                None,
+                tokens_for_sequence.iter().map(|(_, _, f, _)| *f).collect(),
+                format!("content location tokens of {} messages are sequential", toks.len()),
+                json!({"tokens": toks, "messages": tokens_for_sequence.iter().map(|(m, ..)| m.clone()).collect::<Vec<_>>(), "sequential": true}),
+            );
+        }
+    }
+}
+
+/// A client as the audit compares them: its (inner) address. Tunnel ids are not part of it: a
+/// GTP-U tunnel has different TEIDs uplink and downlink, so the push that notifies a phone and the
+/// GET it sends carry different TEIDs.
+fn client_identity(t: &TransferRecord) -> String {
+    t.transfer.client.ip.to_string()
+}
