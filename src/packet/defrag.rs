@@ -9,6 +9,11 @@
 //! and each in time: the timeout runs from its first fragment, in capture time. A datagram that
 //! cannot finish becomes a [`Diagnostic`].
 //!
+//! A fragment identical to one of a datagram completed less than the timeout ago (a capture that
+//! saw every frame twice, or a late duplicate) is ignored rather than starting a datagram that
+//! could never finish; a different fragment under the same key starts a new datagram (the
+//! identification may have wrapped).
+//!
 //! A fragment cut short by the capture's snaplen still counts as having arrived: the datagram
 //! completes once every byte has been announced, and carries the captured bytes up to the first
 //! missing one, marked truncated.
@@ -17,7 +22,9 @@ use super::ip::{self, Carrier};
 use super::{Decoded, Fragment, Packet, Tunnel, VlanTags};
 use crate::diag::{Diagnostic, Layer};
 use crate::time::Timestamp;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Bounds on what the [`Defragmenter`] holds.
@@ -60,6 +67,8 @@ pub struct DefragStats {
     pub dropped: u64,
     /// Reassembled datagrams whose content could not be decoded.
     pub decode_errors: u64,
+    /// Late copies of fragments of datagrams already completed, ignored.
+    pub late_duplicates: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +194,28 @@ struct Datagram {
     frames: Vec<u64>,
     fragments: usize,
     truncated: bool,
+    /// What each fragment was, to recognise late duplicates once the datagram is complete.
+    signatures: Vec<FragmentSignature>,
+}
+
+/// Offset, length and a hash of a fragment's payload.
+type FragmentSignature = (usize, usize, u64);
+
+fn signature(offset: usize, payload: &[u8]) -> FragmentSignature {
+    let mut hasher = DefaultHasher::new();
+    payload.hash(&mut hasher);
+    (offset, payload.len(), hasher.finish())
+}
+
+/// Signatures kept per completed datagram; larger datagrams are not remembered.
+const MAX_REMEMBERED_FRAGMENTS: usize = 64;
+
+/// A datagram completed recently, remembered to ignore late duplicates of its fragments.
+#[derive(Debug)]
+struct Completed {
+    id: u64,
+    ts: Timestamp,
+    signatures: Vec<FragmentSignature>,
 }
 
 /// Frames listed in a diagnostic before the list is cut.
@@ -213,6 +244,9 @@ pub struct Defragmenter {
     next_id: u64,
     held: usize,
     stats: DefragStats,
+    completed: HashMap<DatagramKey, Completed>,
+    /// Completed datagrams, oldest first; stale entries as in `order`.
+    completed_order: VecDeque<(u64, DatagramKey)>,
 }
 
 impl Default for Defragmenter {
@@ -230,6 +264,8 @@ impl Defragmenter {
             next_id: 0,
             held: 0,
             stats: DefragStats::default(),
+            completed: HashMap::new(),
+            completed_order: VecDeque::new(),
         }
     }
 
@@ -286,6 +322,17 @@ impl Defragmenter {
             return None;
         }
 
+        let sig = signature(offset, &frag.payload);
+        if !self.datagrams.contains_key(&key)
+            && self
+                .completed
+                .get(&key)
+                .is_some_and(|c| c.signatures.contains(&sig))
+        {
+            self.stats.late_duplicates = self.stats.late_duplicates.saturating_add(1);
+            return None;
+        }
+
         if !self.datagrams.contains_key(&key) {
             while self.datagrams.len() >= self.limits.max_datagrams.max(1) {
                 if !self.evict_oldest(None, "datagrams in reassembly", diags) {
@@ -310,6 +357,7 @@ impl Defragmenter {
                     frames: Vec::new(),
                     fragments: 0,
                     truncated: false,
+                    signatures: Vec::new(),
                 },
             );
             self.order.push_back((id, key));
@@ -377,6 +425,11 @@ impl Defragmenter {
         datagram.have.insert(offset, data_end);
         datagram.claimed.insert(offset, claimed_end);
         datagram.truncated |= frag.truncated;
+        if datagram.signatures.len() <= MAX_REMEMBERED_FRAGMENTS
+            && !datagram.signatures.contains(&sig)
+        {
+            datagram.signatures.push(sig);
+        }
         if offset == 0 && datagram.protocol.is_none() {
             datagram.protocol = Some(frag.protocol);
         }
@@ -408,13 +461,16 @@ impl Defragmenter {
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Packet<'static>> {
         let Datagram {
+            id,
             mut data,
             have,
             frames,
             truncated,
             tunnel_depth,
+            signatures,
             ..
         } = datagram;
+        self.remember(key, id, last.ts, signatures);
         let captured = have.prefix().min(total);
         data.truncate(captured);
         let carrier = Carrier {
@@ -462,9 +518,49 @@ impl Defragmenter {
         }
     }
 
+    fn remember(
+        &mut self,
+        key: DatagramKey,
+        id: u64,
+        ts: Timestamp,
+        signatures: Vec<FragmentSignature>,
+    ) {
+        if signatures.len() > MAX_REMEMBERED_FRAGMENTS {
+            self.completed.remove(&key);
+            return;
+        }
+        while self.completed.len() >= self.limits.max_datagrams.max(1) {
+            let Some((old_id, old_key)) = self.completed_order.pop_front() else {
+                break;
+            };
+            if self.completed.get(&old_key).is_some_and(|c| c.id == old_id) {
+                self.completed.remove(&old_key);
+            }
+        }
+        self.completed.insert(key, Completed { id, ts, signatures });
+        self.completed_order.push_back((id, key));
+        if self.completed_order.len() > self.completed.len().saturating_mul(2).saturating_add(64) {
+            let completed = &self.completed;
+            self.completed_order
+                .retain(|(id, key)| completed.get(key).is_some_and(|c| c.id == *id));
+        }
+    }
+
     /// Gives up every datagram whose first fragment is more than the timeout older than `now`.
     pub fn expire(&mut self, now: Timestamp, diags: &mut Vec<Diagnostic>) {
         let timeout = i128::from(self.limits.timeout_secs) * 1_000_000_000;
+        while let Some(&(id, key)) = self.completed_order.front() {
+            match self.completed.get(&key) {
+                Some(c) if c.id == id && now.as_nanos() - c.ts.as_nanos() <= timeout => break,
+                Some(c) if c.id == id => {
+                    self.completed.remove(&key);
+                    self.completed_order.pop_front();
+                }
+                _ => {
+                    self.completed_order.pop_front();
+                }
+            }
+        }
         while let Some(&(id, key)) = self.order.front() {
             match self.datagrams.get(&key) {
                 Some(datagram) if datagram.id == id => {
@@ -495,6 +591,8 @@ impl Defragmenter {
         }
         self.datagrams.clear();
         self.held = 0;
+        self.completed.clear();
+        self.completed_order.clear();
     }
 
     fn report_incomplete(
