@@ -1,12 +1,12 @@
 //! Bounds-checked big- and little-endian reads shared by the header decoders.
 
-use super::error::{PacketError, Proto};
+use super::error::{Header, PacketError};
 
-/// The first `n` bytes of `data`, or a [`PacketError::Short`] for `proto` at `at`.
-pub(crate) fn need(data: &[u8], n: usize, proto: Proto, at: usize) -> Result<(), PacketError> {
+/// The first `n` bytes of `data`, or a [`PacketError::Short`] for `header` at `at`.
+pub(crate) fn need(data: &[u8], n: usize, header: Header, at: usize) -> Result<(), PacketError> {
     if data.len() < n {
         Err(PacketError::Short {
-            proto,
+            header,
             at,
             needed: n,
             present: data.len(),

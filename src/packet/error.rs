@@ -7,7 +7,7 @@ use std::fmt;
 
 /// The header a decoding step was reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Proto {
+pub enum Header {
     Ethernet,
     Vlan,
     Mpls,
@@ -29,48 +29,48 @@ pub enum Proto {
     Gtp,
 }
 
-impl Proto {
+impl Header {
     pub fn as_str(self) -> &'static str {
         match self {
-            Proto::Ethernet => "ethernet",
-            Proto::Vlan => "vlan",
-            Proto::Mpls => "mpls",
-            Proto::Pppoe => "pppoe",
-            Proto::Sll => "sll",
-            Proto::Sll2 => "sll2",
-            Proto::Null => "null",
-            Proto::Loop => "loop",
-            Proto::Ip => "ip",
-            Proto::Ipv4 => "ipv4",
-            Proto::Ipv6 => "ipv6",
-            Proto::Ipv6Ext => "ipv6 extension header",
-            Proto::Ah => "ip authentication header",
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-            Proto::Gtp => "gtp-u",
+            Header::Ethernet => "ethernet",
+            Header::Vlan => "vlan",
+            Header::Mpls => "mpls",
+            Header::Pppoe => "pppoe",
+            Header::Sll => "sll",
+            Header::Sll2 => "sll2",
+            Header::Null => "null",
+            Header::Loop => "loop",
+            Header::Ip => "ip",
+            Header::Ipv4 => "ipv4",
+            Header::Ipv6 => "ipv6",
+            Header::Ipv6Ext => "ipv6 extension header",
+            Header::Ah => "ip authentication header",
+            Header::Tcp => "tcp",
+            Header::Udp => "udp",
+            Header::Gtp => "gtp-u",
         }
     }
 
     /// The pipeline layer a failure in this header is reported under.
     pub fn layer(self) -> Layer {
         match self {
-            Proto::Ethernet
-            | Proto::Vlan
-            | Proto::Mpls
-            | Proto::Pppoe
-            | Proto::Sll
-            | Proto::Sll2
-            | Proto::Null
-            | Proto::Loop => Layer::Link,
-            Proto::Ip | Proto::Ipv4 | Proto::Ipv6 | Proto::Ipv6Ext | Proto::Ah => Layer::Ip,
-            Proto::Tcp => Layer::Tcp,
-            Proto::Udp => Layer::Udp,
-            Proto::Gtp => Layer::Gtp,
+            Header::Ethernet
+            | Header::Vlan
+            | Header::Mpls
+            | Header::Pppoe
+            | Header::Sll
+            | Header::Sll2
+            | Header::Null
+            | Header::Loop => Layer::Link,
+            Header::Ip | Header::Ipv4 | Header::Ipv6 | Header::Ipv6Ext | Header::Ah => Layer::Ip,
+            Header::Tcp => Layer::Tcp,
+            Header::Udp => Layer::Udp,
+            Header::Gtp => Layer::Gtp,
         }
     }
 }
 
-impl fmt::Display for Proto {
+impl fmt::Display for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -83,34 +83,34 @@ pub enum PacketError {
     #[error("link type {0} is not supported")]
     UnsupportedLinkType(u32),
     /// Fewer bytes than the fixed part of a header.
-    #[error("{proto} at byte {at}: {needed} bytes needed, {present} present")]
+    #[error("{header} at byte {at}: {needed} bytes needed, {present} present")]
     Short {
-        proto: Proto,
+        header: Header,
         at: usize,
         needed: usize,
         present: usize,
     },
     /// The header's own length field asks for more bytes than the frame holds.
-    #[error("{proto} at byte {at}: header length {header_len} but only {present} bytes")]
+    #[error("{header} at byte {at}: header length {header_len} but only {present} bytes")]
     HeaderCut {
-        proto: Proto,
+        header: Header,
         at: usize,
         header_len: usize,
         present: usize,
     },
     /// A field holds a value the decoder cannot follow.
-    #[error("{proto} at byte {at}: {field} {value} {problem}")]
+    #[error("{header} at byte {at}: {field} {value} {problem}")]
     Invalid {
-        proto: Proto,
+        header: Header,
         at: usize,
         field: &'static str,
         value: u64,
         problem: &'static str,
     },
     /// A chain of headers is longer than the decoder follows.
-    #[error("{proto} at byte {at}: more than {max} {what}")]
+    #[error("{header} at byte {at}: more than {max} {what}")]
     TooMany {
-        proto: Proto,
+        header: Header,
         at: usize,
         what: &'static str,
         max: usize,
@@ -119,19 +119,19 @@ pub enum PacketError {
 
 impl PacketError {
     /// The header that failed, when the error belongs to one.
-    pub fn proto(&self) -> Option<Proto> {
+    pub fn header(&self) -> Option<Header> {
         match self {
             PacketError::UnsupportedLinkType(_) => None,
-            PacketError::Short { proto, .. }
-            | PacketError::HeaderCut { proto, .. }
-            | PacketError::Invalid { proto, .. }
-            | PacketError::TooMany { proto, .. } => Some(*proto),
+            PacketError::Short { header, .. }
+            | PacketError::HeaderCut { header, .. }
+            | PacketError::Invalid { header, .. }
+            | PacketError::TooMany { header, .. } => Some(*header),
         }
     }
 
     /// The pipeline layer this error is reported under.
     pub fn layer(&self) -> Layer {
-        self.proto().map_or(Layer::Link, Proto::layer)
+        self.header().map_or(Layer::Link, Header::layer)
     }
 
     /// A diagnostic for frame `frame` whose record starts at byte `offset` of the input.

@@ -9,7 +9,7 @@
 //! with the type of the next one (0 = none).
 
 use super::bytes::{be16, be32, need, rest, u8_at};
-use super::error::{PacketError, Proto};
+use super::error::{Header, PacketError};
 
 /// UDP port of GTP-U (TS 29.281 §4.4.2.3).
 pub const GTP_U_PORT: u16 = 2152;
@@ -65,7 +65,7 @@ pub fn parse_g_pdu(payload: &[u8], at: usize) -> Result<Option<GtpPdu<'_>>, Pack
     let mut sequence = None;
     let mut extension_types = Vec::new();
     if flags & (FLAG_E | FLAG_S | FLAG_PN) != 0 {
-        need(payload, MANDATORY_LEN + OPTIONAL_LEN, Proto::Gtp, at)?;
+        need(payload, MANDATORY_LEN + OPTIONAL_LEN, Header::Gtp, at)?;
         if flags & FLAG_S != 0 {
             sequence = Some(be16(payload, 8));
         }
@@ -78,7 +78,7 @@ pub fn parse_g_pdu(payload: &[u8], at: usize) -> Result<Option<GtpPdu<'_>>, Pack
         while next_type != 0 {
             if extension_types.len() >= MAX_EXTENSION_HEADERS {
                 return Err(PacketError::TooMany {
-                    proto: Proto::Gtp,
+                    header: Header::Gtp,
                     at: at.saturating_add(pos),
                     what: "extension headers",
                     max: MAX_EXTENSION_HEADERS,
@@ -87,11 +87,11 @@ pub fn parse_g_pdu(payload: &[u8], at: usize) -> Result<Option<GtpPdu<'_>>, Pack
             extension_types.push(next_type);
             let ext = rest(payload, pos);
             let ext_at = at.saturating_add(pos);
-            need(ext, 1, Proto::Gtp, ext_at)?;
+            need(ext, 1, Header::Gtp, ext_at)?;
             let units = u8_at(ext, 0);
             if units == 0 {
                 return Err(PacketError::Invalid {
-                    proto: Proto::Gtp,
+                    header: Header::Gtp,
                     at: ext_at,
                     field: "extension header length",
                     value: 0,
@@ -101,7 +101,7 @@ pub fn parse_g_pdu(payload: &[u8], at: usize) -> Result<Option<GtpPdu<'_>>, Pack
             let ext_len = usize::from(units) * 4;
             if ext.len() < ext_len {
                 return Err(PacketError::HeaderCut {
-                    proto: Proto::Gtp,
+                    header: Header::Gtp,
                     at: ext_at,
                     header_len: ext_len,
                     present: ext.len(),
@@ -115,7 +115,7 @@ pub fn parse_g_pdu(payload: &[u8], at: usize) -> Result<Option<GtpPdu<'_>>, Pack
     let declared = usize::from(length);
     if declared < header_after_mandatory {
         return Err(PacketError::Invalid {
-            proto: Proto::Gtp,
+            header: Header::Gtp,
             at,
             field: "length",
             value: u64::from(length),

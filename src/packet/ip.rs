@@ -6,7 +6,7 @@
 //! less (Ethernet padding, trailers), the extra bytes are ignored.
 
 use super::bytes::{be16, be32, need, rest, u8_at};
-use super::error::{PacketError, Proto};
+use super::error::{Header, PacketError};
 use super::gtp;
 use super::link::IpExpect;
 use super::transport::{decode_tcp, decode_udp};
@@ -84,15 +84,15 @@ pub(crate) fn decode_ip(
     at: usize,
     expect: IpExpect,
 ) -> Result<Decoded<'_>, PacketError> {
-    need(data, 1, Proto::Ip, at)?;
+    need(data, 1, Header::Ip, at)?;
     let version = u8_at(data, 0) >> 4;
     match (version, expect) {
         (4, IpExpect::Any | IpExpect::V4) => decode_ipv4(c, data, at),
         (6, IpExpect::Any | IpExpect::V6) => decode_ipv6(c, data, at),
-        (_, IpExpect::V4) => Err(invalid(Proto::Ipv4, at, "version", version, "is not 4")),
-        (_, IpExpect::V6) => Err(invalid(Proto::Ipv6, at, "version", version, "is not 6")),
+        (_, IpExpect::V4) => Err(invalid(Header::Ipv4, at, "version", version, "is not 4")),
+        (_, IpExpect::V6) => Err(invalid(Header::Ipv6, at, "version", version, "is not 6")),
         (_, IpExpect::Any) => Err(invalid(
-            Proto::Ip,
+            Header::Ip,
             at,
             "version",
             version,
@@ -119,14 +119,14 @@ pub(crate) fn decode_reassembled(
 }
 
 fn invalid(
-    proto: Proto,
+    header: Header,
     at: usize,
     field: &'static str,
     value: impl Into<u64>,
     problem: &'static str,
 ) -> PacketError {
     PacketError::Invalid {
-        proto,
+        header,
         at,
         field,
         value: value.into(),
@@ -135,11 +135,11 @@ fn invalid(
 }
 
 fn decode_ipv4(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, PacketError> {
-    need(data, IPV4_MIN_HEADER, Proto::Ipv4, at)?;
+    need(data, IPV4_MIN_HEADER, Header::Ipv4, at)?;
     let ihl = u8_at(data, 0) & 0x0F;
     if ihl < 5 {
         return Err(invalid(
-            Proto::Ipv4,
+            Header::Ipv4,
             at,
             "header length field",
             ihl,
@@ -149,14 +149,14 @@ fn decode_ipv4(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, Pa
     let header_len = usize::from(ihl) * 4;
     if data.len() < header_len {
         return Err(PacketError::HeaderCut {
-            proto: Proto::Ipv4,
+            header: Header::Ipv4,
             at,
             header_len,
             present: data.len(),
         });
     }
     let header = Ipv4HeaderSlice::from_slice(data).map_err(|_| PacketError::HeaderCut {
-        proto: Proto::Ipv4,
+        header: Header::Ipv4,
         at,
         header_len,
         present: data.len(),
@@ -168,7 +168,7 @@ fn decode_ipv4(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, Pa
         data.len()
     } else if total < header_len {
         return Err(invalid(
-            Proto::Ipv4,
+            Header::Ipv4,
             at,
             "total length",
             header.total_len(),
@@ -208,9 +208,9 @@ fn decode_ipv4(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, Pa
 }
 
 fn decode_ipv6(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, PacketError> {
-    need(data, IPV6_HEADER, Proto::Ipv6, at)?;
+    need(data, IPV6_HEADER, Header::Ipv6, at)?;
     let header = Ipv6HeaderSlice::from_slice(data).map_err(|_| PacketError::Short {
-        proto: Proto::Ipv6,
+        header: Header::Ipv6,
         at,
         needed: IPV6_HEADER,
         present: data.len(),
@@ -305,11 +305,11 @@ fn upper<'a>(
             ip_proto::UDP => return udp(c, src, dst, here, here_at),
             ip_proto::AUTH => {
                 // RFC 4302 §2.2: payload length in 4-octet units, minus 2.
-                need(here, 2, Proto::Ah, here_at)?;
+                need(here, 2, Header::Ah, here_at)?;
                 let len = (usize::from(u8_at(here, 1)) + 2) * 4;
                 if here.len() < len {
                     return Err(PacketError::HeaderCut {
-                        proto: Proto::Ah,
+                        header: Header::Ah,
                         at: here_at,
                         header_len: len,
                         present: here.len(),
@@ -320,10 +320,10 @@ fn upper<'a>(
             }
             ip_proto::FRAGMENT if v6 => {
                 // RFC 8200 §4.5: next header, reserved, offset (13 bits) + M flag, identification.
-                need(here, IPV6_FRAGMENT_HEADER, Proto::Ipv6Ext, here_at)?;
+                need(here, IPV6_FRAGMENT_HEADER, Header::Ipv6Ext, here_at)?;
                 if chain == Chain::Reassembled {
                     return Err(invalid(
-                        Proto::Ipv6Ext,
+                        Header::Ipv6Ext,
                         here_at,
                         "next header",
                         ip_proto::FRAGMENT,
@@ -357,11 +357,11 @@ fn upper<'a>(
                 )));
             }
             generic if v6 && GENERIC_IPV6_EXTENSIONS.contains(&generic) => {
-                need(here, 2, Proto::Ipv6Ext, here_at)?;
+                need(here, 2, Header::Ipv6Ext, here_at)?;
                 let len = (usize::from(u8_at(here, 1)) + 1) * 8;
                 if here.len() < len {
                     return Err(PacketError::HeaderCut {
-                        proto: Proto::Ipv6Ext,
+                        header: Header::Ipv6Ext,
                         at: here_at,
                         header_len: len,
                         present: here.len(),
@@ -379,7 +379,7 @@ fn upper<'a>(
         }
     }
     Err(PacketError::TooMany {
-        proto: if v6 { Proto::Ipv6Ext } else { Proto::Ah },
+        header: if v6 { Header::Ipv6Ext } else { Header::Ah },
         at: span.at.saturating_add(pos),
         what: "extension headers",
         max: MAX_EXTENSION_HEADERS,
@@ -428,11 +428,11 @@ fn decapsulate<'a>(
     gtp_at: usize,
 ) -> Result<Decoded<'a>, PacketError> {
     let inner_at = gtp_at.saturating_add(pdu.inner_offset);
-    need(pdu.inner, 1, Proto::Gtp, inner_at)?;
+    need(pdu.inner, 1, Header::Gtp, inner_at)?;
     let version = u8_at(pdu.inner, 0) >> 4;
     if version != 4 && version != 6 {
         return Err(invalid(
-            Proto::Gtp,
+            Header::Gtp,
             inner_at,
             "user packet IP version",
             version,
@@ -450,4 +450,64 @@ fn decapsulate<'a>(
         ..c
     };
     decode_ip(inner, pdu.inner, inner_at, IpExpect::Any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carrier() -> Carrier {
+        Carrier {
+            frame: 1,
+            record_offset: 0,
+            ts: Timestamp::default(),
+            vlan: VlanTags::default(),
+            tunnel: None,
+            tunnel_depth: 0,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn ipv4_udp_annotated() {
+        let bytes = [
+            0x45, 0x00, 0x00, 0x1E, // v4, IHL 5; total length 30
+            0x12, 0x34, 0x00, 0x00, // identification; no flags, offset 0
+            0x40, 0x11, 0x00, 0x00, // TTL 64, UDP, checksum (not checked)
+            0xC0, 0x00, 0x02, 0x01, // 192.0.2.1
+            0xC6, 0x33, 0x64, 0x02, // 198.51.100.2
+            0x23, 0xF0, 0x23, 0xF0, // UDP 9200 → 9200
+            0x00, 0x0A, 0x00, 0x00, // length 10, checksum
+            0xAB, 0xCD, // payload
+            0x00, 0x00, // Ethernet padding beyond the total length
+        ];
+        let Decoded::Packet(p) = decode_ip(carrier(), &bytes, 14, IpExpect::Any).unwrap() else {
+            panic!("not a packet")
+        };
+        assert_eq!(p.src, IpAddr::from([192, 0, 2, 1]));
+        assert_eq!(p.transport.payload(), &[0xAB, 0xCD]);
+        assert!(!p.truncated);
+    }
+
+    #[test]
+    fn ipv6_fragment_header_annotated() {
+        let bytes = [
+            0x60, 0x00, 0x00, 0x00, // v6, traffic class, flow label
+            0x00, 0x0C, 0x2C, 0x40, // payload length 12, next header Fragment (44), hop limit
+            0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, // 2001:db8::1
+            0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, // 2001:db8::2
+            0x11, 0x00, 0x05,
+            0x01, // next UDP; offset 0x0501 >> 3 = 160 units (1280 bytes), M
+            0x00, 0x00, 0x00, 0x2A, // identification 42
+            0xDE, 0xAD, 0xBE, 0xEF, // fragment data
+        ];
+        let Decoded::Fragment(f) = decode_ip(carrier(), &bytes, 0, IpExpect::V6).unwrap() else {
+            panic!("not a fragment")
+        };
+        assert_eq!(
+            (f.offset, f.more_fragments, f.ident, f.protocol),
+            (1280, true, 42, 17)
+        );
+        assert_eq!(f.payload.as_ref(), &[0xDE, 0xAD, 0xBE, 0xEF]);
+    }
 }

@@ -8,7 +8,7 @@
 //! them except netlink.
 
 use super::bytes::{be16, be32, le32, need, u8_at};
-use super::error::{PacketError, Proto};
+use super::error::{Header, PacketError};
 use super::{NonIpProtocol, VlanTags};
 use crate::capture::linktype;
 
@@ -74,13 +74,13 @@ const PPPOE_HEADER_LEN: usize = 8;
 pub(crate) fn decode_link(link_type: u32, frame: &[u8]) -> Result<LinkPayload<'_>, PacketError> {
     match link_type {
         linktype::ETHERNET => {
-            need(frame, ETHERNET_HEADER_LEN, Proto::Ethernet, 0)?;
+            need(frame, ETHERNET_HEADER_LEN, Header::Ethernet, 0)?;
             let ether_type = be16(frame, 12);
             dispatch_ether_type(ether_type, frame, ETHERNET_HEADER_LEN)
         }
         linktype::LINUX_SLL => {
             // packet type (2), ARPHRD (2), address length (2), address (8), protocol (2)
-            need(frame, SLL_HEADER_LEN, Proto::Sll, 0)?;
+            need(frame, SLL_HEADER_LEN, Header::Sll, 0)?;
             let arphrd = be16(frame, 2);
             let protocol = be16(frame, 14);
             cooked(arphrd, protocol, frame, SLL_HEADER_LEN)
@@ -88,7 +88,7 @@ pub(crate) fn decode_link(link_type: u32, frame: &[u8]) -> Result<LinkPayload<'_
         linktype::LINUX_SLL2 => {
             // protocol (2), reserved (2), interface index (4), ARPHRD (2), packet type (1),
             // address length (1), address (8)
-            need(frame, SLL2_HEADER_LEN, Proto::Sll2, 0)?;
+            need(frame, SLL2_HEADER_LEN, Header::Sll2, 0)?;
             let protocol = be16(frame, 0);
             let arphrd = be16(frame, 8);
             cooked(arphrd, protocol, frame, SLL2_HEADER_LEN)
@@ -99,7 +99,7 @@ pub(crate) fn decode_link(link_type: u32, frame: &[u8]) -> Result<LinkPayload<'_
         linktype::NULL => {
             // The family is in the capturing host's byte order, which the file does not record:
             // a value that does not fit in 16 bits was written big-endian.
-            need(frame, NULL_HEADER_LEN, Proto::Null, 0)?;
+            need(frame, NULL_HEADER_LEN, Header::Null, 0)?;
             let little = le32(frame, 0);
             let family = if little > 0xFFFF {
                 be32(frame, 0)
@@ -109,7 +109,7 @@ pub(crate) fn decode_link(link_type: u32, frame: &[u8]) -> Result<LinkPayload<'_
             Ok(by_family(family, frame))
         }
         linktype::LOOP => {
-            need(frame, NULL_HEADER_LEN, Proto::Loop, 0)?;
+            need(frame, NULL_HEADER_LEN, Header::Loop, 0)?;
             Ok(by_family(be32(frame, 0), frame))
         }
         other => Err(PacketError::UnsupportedLinkType(other)),
@@ -175,14 +175,14 @@ fn dispatch_ether_type(
             ether_type::VLAN | ether_type::PROVIDER_BRIDGING | ether_type::QINQ_LEGACY => {
                 if tags >= MAX_VLAN_TAGS {
                     return Err(PacketError::TooMany {
-                        proto: Proto::Vlan,
+                        header: Header::Vlan,
                         at,
                         what: "VLAN tags",
                         max: MAX_VLAN_TAGS,
                     });
                 }
                 // Tag control information (PCP 3 bits, DEI 1 bit, VID 12 bits), then EtherType.
-                need(payload, VLAN_TAG_LEN, Proto::Vlan, at)?;
+                need(payload, VLAN_TAG_LEN, Header::Vlan, at)?;
                 let vid = be16(payload, 0) & 0x0FFF;
                 if vlan.outer.is_none() {
                     vlan.outer = Some(vid);
@@ -198,7 +198,7 @@ fn dispatch_ether_type(
             }
             ether_type::PPPOE_SESSION => {
                 // ver/type (1), code (1), session id (2), length (2), then the PPP protocol (2).
-                need(payload, PPPOE_HEADER_LEN, Proto::Pppoe, at)?;
+                need(payload, PPPOE_HEADER_LEN, Header::Pppoe, at)?;
                 let ip_at = at.saturating_add(PPPOE_HEADER_LEN);
                 let data = frame.get(ip_at..).unwrap_or_default();
                 return Ok(match be16(payload, 6) {
@@ -230,7 +230,7 @@ fn dispatch_ether_type(
 fn mpls(frame: &[u8], mut at: usize, vlan: VlanTags) -> Result<LinkPayload<'_>, PacketError> {
     for _ in 0..MAX_MPLS_LABELS {
         let entry = frame.get(at..).unwrap_or_default();
-        need(entry, 4, Proto::Mpls, at)?;
+        need(entry, 4, Header::Mpls, at)?;
         let bottom = u8_at(entry, 2) & 0x01 != 0;
         at = at.saturating_add(4);
         if bottom {
@@ -253,7 +253,7 @@ fn mpls(frame: &[u8], mut at: usize, vlan: VlanTags) -> Result<LinkPayload<'_>, 
         }
     }
     Err(PacketError::TooMany {
-        proto: Proto::Mpls,
+        header: Header::Mpls,
         at,
         what: "MPLS labels",
         max: MAX_MPLS_LABELS,

@@ -2,6 +2,14 @@
 //!
 //! Link layers (Ethernet, 802.1Q/QinQ, SLL, SLL2, raw IP, null/loopback), IPv4/IPv6 with extension
 //! headers and defragmentation, GTP-U decapsulation, TCP and UDP.
+//!
+//! [`decode_record`] is pure and runs on many threads at once: a record becomes a [`Packet`]
+//! borrowing the record's bytes, a [`Fragment`], or a non-IP frame. Fragments go, in frame order,
+//! to a [`Defragmenter`] (the only state here), which decodes each completed datagram the same way
+//! (GTP-U inside included). [`PacketDecoder`] combines the two for sequential use.
+//!
+//! Files: `link` (link layers), `ip` (IPv4/IPv6, extension headers, tunnels), `gtp` (GTP-U
+//! header), `transport` (TCP/UDP), `defrag` (reassembly), `decoder`, `error`.
 
 mod bytes;
 pub mod decoder;
@@ -14,7 +22,7 @@ mod transport;
 
 pub use decoder::{DecodeCounters, PacketDecoder};
 pub use defrag::{DefragLimits, DefragStats, Defragmenter};
-pub use error::{PacketError, Proto};
+pub use error::{Header, PacketError};
 
 use crate::capture::Record;
 use crate::time::Timestamp;

@@ -2,7 +2,7 @@
 //! checked here so that a failure names the exact length that was missing.
 
 use super::bytes::{need, u8_at};
-use super::error::{PacketError, Proto};
+use super::error::{Header, PacketError};
 use super::{TcpFlags, TcpSegment, UdpDatagram};
 use etherparse::{TcpHeaderSlice, UdpHeaderSlice};
 use std::borrow::Cow;
@@ -12,11 +12,11 @@ const UDP_HEADER: usize = 8;
 
 /// A TCP segment from `data` (the IP payload, at byte `at` of the frame).
 pub(crate) fn decode_tcp(data: &[u8], at: usize) -> Result<TcpSegment<'_>, PacketError> {
-    need(data, TCP_MIN_HEADER, Proto::Tcp, at)?;
+    need(data, TCP_MIN_HEADER, Header::Tcp, at)?;
     let data_offset = u8_at(data, 12) >> 4;
     if data_offset < 5 {
         return Err(PacketError::Invalid {
-            proto: Proto::Tcp,
+            header: Header::Tcp,
             at,
             field: "data offset",
             value: u64::from(data_offset),
@@ -26,14 +26,14 @@ pub(crate) fn decode_tcp(data: &[u8], at: usize) -> Result<TcpSegment<'_>, Packe
     let header_len = usize::from(data_offset) * 4;
     if data.len() < header_len {
         return Err(PacketError::HeaderCut {
-            proto: Proto::Tcp,
+            header: Header::Tcp,
             at,
             header_len,
             present: data.len(),
         });
     }
     let header = TcpHeaderSlice::from_slice(data).map_err(|_| PacketError::HeaderCut {
-        proto: Proto::Tcp,
+        header: Header::Tcp,
         at,
         header_len,
         present: data.len(),
@@ -52,9 +52,9 @@ pub(crate) fn decode_tcp(data: &[u8], at: usize) -> Result<TcpSegment<'_>, Packe
 /// A UDP datagram from `data` (the IP payload, at byte `at` of the frame), and whether its
 /// length field claims more than `data` holds.
 pub(crate) fn decode_udp(data: &[u8], at: usize) -> Result<(UdpDatagram<'_>, bool), PacketError> {
-    need(data, UDP_HEADER, Proto::Udp, at)?;
+    need(data, UDP_HEADER, Header::Udp, at)?;
     let header = UdpHeaderSlice::from_slice(data).map_err(|_| PacketError::Short {
-        proto: Proto::Udp,
+        header: Header::Udp,
         at,
         needed: UDP_HEADER,
         present: data.len(),
@@ -66,7 +66,7 @@ pub(crate) fn decode_udp(data: &[u8], at: usize) -> Result<(UdpDatagram<'_>, boo
         (data.len(), false)
     } else if length < UDP_HEADER {
         return Err(PacketError::Invalid {
-            proto: Proto::Udp,
+            header: Header::Udp,
             at,
             field: "length",
             value: length as u64,
