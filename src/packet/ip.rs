@@ -193,16 +193,13 @@ fn decode_ipv4(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, Pa
     let offset = u32::from(header.fragments_offset().value()) * 8;
     let more_fragments = header.more_fragments();
     if more_fragments || offset != 0 {
-        return Ok(Decoded::Fragment(fragment(
-            &c,
-            src,
-            dst,
-            u32::from(header.identification()),
+        let fields = FragmentFields {
+            ident: u32::from(header.identification()),
             protocol,
             offset,
             more_fragments,
-            span,
-        )));
+        };
+        return Ok(Decoded::Fragment(fragment(&c, src, dst, fields, span)));
     }
     upper(c, src, dst, protocol, span, Chain::Fresh)
 }
@@ -237,17 +234,27 @@ fn decode_ipv6(mut c: Carrier, data: &[u8], at: usize) -> Result<Decoded<'_>, Pa
     upper(c, src, dst, header.next_header().0, span, Chain::Fresh)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fragment<'a>(
-    c: &Carrier,
-    src: IpAddr,
-    dst: IpAddr,
+/// The fragmentation fields of an IPv4 header or IPv6 fragment header.
+struct FragmentFields {
     ident: u32,
     protocol: u8,
     offset: u32,
     more_fragments: bool,
+}
+
+fn fragment<'a>(
+    c: &Carrier,
+    src: IpAddr,
+    dst: IpAddr,
+    fields: FragmentFields,
     span: Span<'a>,
 ) -> Fragment<'a> {
+    let FragmentFields {
+        ident,
+        protocol,
+        offset,
+        more_fragments,
+    } = fields;
     Fragment {
         frame: c.frame,
         record_offset: c.record_offset,
@@ -345,16 +352,13 @@ fn upper<'a>(
                     at: span.at.saturating_add(pos),
                     claimed: span.claimed.saturating_sub(pos),
                 };
-                return Ok(Decoded::Fragment(fragment(
-                    &c,
-                    src,
-                    dst,
-                    be32(here, 4),
-                    fragment_protocol,
+                let fields = FragmentFields {
+                    ident: be32(here, 4),
+                    protocol: fragment_protocol,
                     offset,
                     more_fragments,
-                    payload,
-                )));
+                };
+                return Ok(Decoded::Fragment(fragment(&c, src, dst, fields, payload)));
             }
             generic if v6 && GENERIC_IPV6_EXTENSIONS.contains(&generic) => {
                 need(here, 2, Header::Ipv6Ext, here_at)?;

@@ -248,6 +248,17 @@ pub enum Decoded<'a> {
     NonIp { frame: u64, protocol: NonIpProtocol },
 }
 
+impl Decoded<'_> {
+    /// The frame the result belongs to (for a fragment, the frame that carried it).
+    pub fn frame(&self) -> u64 {
+        match self {
+            Decoded::Packet(p) => p.frame,
+            Decoded::Fragment(f) => f.frame,
+            Decoded::NonIp { frame, .. } => *frame,
+        }
+    }
+}
+
 /// Decodes one record down to its (innermost) IP packet and transport. Pure: callable from many
 /// threads at once; fragments are returned for the caller's [`Defragmenter`].
 pub fn decode_record(rec: &Record) -> Result<Decoded<'_>, PacketError> {
