@@ -198,7 +198,7 @@ fn missing_segment_is_reported_and_the_rest_delivered() {
         }
     }
     // The responder gives up: provider abort (NORESPONSE is typical after SAR failure).
-    feed(&mut r, S2C, &[0x20, 0x80 | 0x00, 77, 0x08], 9);
+    feed(&mut r, S2C, &[0x20, 0x80, 77, 0x08], 9);
     let done = r.take_completed();
     assert_eq!(done.len(), 1);
     let m = done[0].invoke.as_ref().unwrap();
@@ -399,20 +399,20 @@ fn arb_tpi_kind() -> impl Strategy<Value = u8> {
     0u8..8
 }
 
-fn arb_pdu() -> impl Strategy<
-    Value = (
-        u8,
-        u16,
-        bool,
-        bool,
-        bool,
-        bool,
-        u8,
-        u8,
-        Vec<u8>,
-        Vec<(u8, Vec<u8>)>,
-    ),
-> {
+type PduParts = (
+    u8,
+    u16,
+    bool,
+    bool,
+    bool,
+    bool,
+    u8,
+    u8,
+    Vec<u8>,
+    Vec<(u8, Vec<u8>)>,
+);
+
+fn arb_pdu() -> impl Strategy<Value = PduParts> {
     (
         1u8..=7,
         any::<u16>(),
