@@ -235,6 +235,8 @@ pub struct WapLimits {
     pub max_pending_requests: usize,
     /// WTLS flows tracked at once.
     pub max_wtls_flows: usize,
+    /// Connection-oriented sessions remembered at once.
+    pub max_sessions: usize,
     /// Body octets kept per connectionless request/reply.
     pub max_body_bytes: usize,
 }
@@ -245,6 +247,7 @@ impl Default for WapLimits {
             sar: SarLimits::default(),
             max_pending_requests: 1024,
             max_wtls_flows: 4096,
+            max_sessions: 4096,
             max_body_bytes: 4 * 1024 * 1024,
         }
     }
@@ -286,6 +289,7 @@ pub struct WapSessions {
     sessions: BTreeMap<u64, WspSessionInfo>,
     wtls: BTreeMap<u64, WtlsState>,
     out: WapOutput,
+    last_expiry: Option<Timestamp>,
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -368,7 +372,7 @@ impl WapSessions {
             }
             WapPortRole::Wtls { push } => self.on_wtls(flow_id, push, bytes, frame, ts, diags),
         }
-        self.expire_pending(ts, diags);
+        self.expire_pending(ts);
     }
 
     /// Takes what was handed out so far.
@@ -544,7 +548,15 @@ impl WapSessions {
     }
 
     /// Requests unanswered past the idle timeout are handed out without a reply.
-    fn expire_pending(&mut self, now: Timestamp, _diags: &mut [Diagnostic]) {
+    fn expire_pending(&mut self, now: Timestamp) {
+        // At most once per second of capture time: the scan is linear in pending requests.
+        if self
+            .last_expiry
+            .is_some_and(|last| now.secs_since(&last) < 1)
+        {
+            return;
+        }
+        self.last_expiry = Some(now);
         let timeout = self.limits.sar.idle_timeout_secs;
         let expired: Vec<(u64, u8)> = self
             .pending
@@ -610,6 +622,23 @@ impl WapSessions {
         }) = &invoke_pdu
         {
             let frame = tx.invoke.as_ref().map_or(0, |m| m.last_frame);
+            if !self.sessions.contains_key(&tx.flow_id)
+                && self.sessions.len() >= self.limits.max_sessions
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Layer::Limit,
+                        format!(
+                            "WSP: more than {} sessions tracked; one is forgotten",
+                            self.limits.max_sessions
+                        ),
+                    )
+                    .at_frame(frame),
+                );
+                if let Some(first) = self.sessions.keys().next().copied() {
+                    self.sessions.remove(&first);
+                }
+            }
             let session = self.sessions.entry(tx.flow_id).or_default();
             session.version = Some(*version);
             session.disconnected = false;
