@@ -457,7 +457,8 @@ impl CaptureReader {
                 next.and_then(|next| pcap::parse_record_header(next, header.byte_order).ok())
                     .is_some_and(|(_, next)| self.pcap_loosely_plausible(&header, &next))
             } else {
-                true // the end of input (or a truncated record) follows
+                // The end of input: fine if the record is complete before it.
+                have >= hlen.saturating_add(caplen)
             };
             if follows {
                 if record.caplen > snaplen && !oversize_noted {
@@ -489,7 +490,7 @@ impl CaptureReader {
         };
         if let Some(message) = damage {
             let frame = self.next_frame();
-            let outcome = self.resync_pcap(&header);
+            let outcome = self.resync();
             self.diag(
                 diags,
                 Diagnostic::new(Layer::Capture, format!("{message}; {outcome}"))
@@ -501,6 +502,21 @@ impl CaptureReader {
 
         let total = hlen.saturating_add(caplen);
         let have = self.buf.fill(total);
+        if have < total {
+            if let Some(outcome) = self.damage_before_end() {
+                let frame = self.next_frame();
+                self.diag(
+                    diags,
+                    Diagnostic::new(
+                        Layer::Capture,
+                        format!("record length {caplen} runs past the end of input; {outcome}"),
+                    )
+                    .at_frame(frame)
+                    .at_offset(offset),
+                );
+                return Step::Continue;
+            }
+        }
         let frame = self.next_frame();
         let present = have.saturating_sub(hlen).min(caplen);
         if present < caplen {
@@ -566,76 +582,6 @@ impl CaptureReader {
         }
     }
 
-    /// Scans forward byte by byte from just after the damaged header for a plausible header whose
-    /// follower is plausible too (or is the end of input). Returns what happened, for the message.
-    fn resync_pcap(&mut self, header: &PcapHeader) -> String {
-        let hlen = header.record_header_len();
-        let start = self.buf.offset();
-        self.buf.consume(1);
-        let mut scanned: u64 = 1;
-        loop {
-            if scanned > self.options.max_resync_scan {
-                self.done = true;
-                return format!(
-                    "no plausible record within {} bytes; the rest of the input is not read",
-                    self.options.max_resync_scan
-                );
-            }
-            let have = self.buf.fill(hlen);
-            if have < hlen {
-                let skipped = scanned.saturating_sub(1).saturating_add(have as u64);
-                self.buf.consume(have);
-                return format!(
-                    "no plausible record follows; {skipped} bytes skipped to the end of input"
-                );
-            }
-            if self.pcap_candidate(header, hlen) {
-                let resumed = self.buf.offset();
-                return format!(
-                    "skipped {} bytes to the next plausible record at offset {resumed}",
-                    resumed.saturating_sub(start)
-                );
-            }
-            self.buf.consume(1);
-            scanned = scanned.saturating_add(1);
-        }
-    }
-
-    fn pcap_candidate(&mut self, header: &PcapHeader, hlen: usize) -> bool {
-        let Ok((_, first)) = pcap::parse_record_header(self.buf.available(), header.byte_order)
-        else {
-            return false;
-        };
-        // Zero times and lengths are what runs of zero bytes look like.
-        if first.orig_len == 0 || (self.last_ts.is_none() && first.ts_secs == 0) {
-            return false;
-        }
-        let last_ts = self.last_ts;
-        if !self.pcap_plausible(header, &first, last_ts.as_ref()) {
-            return false;
-        }
-        let caplen = usize::try_from(first.caplen).unwrap_or(usize::MAX);
-        let next_at = hlen.saturating_add(caplen);
-        let need = next_at.saturating_add(hlen);
-        let have = self.buf.fill(need);
-        if have < need {
-            // The candidate runs to the end of input: accept it if it ends there (cut or not).
-            return self.buf.at_eof();
-        }
-        let first_ts = first.timestamp(header.resolution);
-        match self
-            .buf
-            .available()
-            .get(next_at..)
-            .and_then(|next| pcap::parse_record_header(next, header.byte_order).ok())
-        {
-            Some((_, second)) => {
-                second.orig_len != 0 && self.pcap_plausible(header, &second, Some(&first_ts))
-            }
-            None => false,
-        }
-    }
-
     // ---------------------------------------------------------------- pcapng
 
     fn pcapng_byte_order(&self) -> ByteOrder {
@@ -660,16 +606,12 @@ impl CaptureReader {
     }
 
     /// Type, byte order (the section's, or the one a Section Header declares) and total length of
-    /// the block at the window's start, when 12 bytes are there (8 suffice for other blocks).
-    fn pcapng_block_header(&mut self) -> Option<(u32, ByteOrder, u32)> {
-        let have = self.buf.fill(12);
-        let bytes = self.buf.available();
+    /// the block starting `bytes`, when 8 bytes are there (12 for a Section Header).
+    fn pcapng_block_header(&self, bytes: &[u8]) -> Option<(u32, ByteOrder, u32)> {
         let mut byte_order = self.pcapng_byte_order();
         let block_type = byte_order.read_u32(bytes, 0)?;
         if block_type == pcapng::SECTION_HEADER {
             byte_order = pcapng::section_byte_order(bytes)?;
-        } else if have < 8 {
-            return None;
         }
         let total_len = byte_order.read_u32(bytes, 4)?;
         Some((block_type, byte_order, total_len))
@@ -681,7 +623,9 @@ impl CaptureReader {
         if have == 0 {
             return Step::End;
         }
-        let Some((block_type, byte_order, total_len)) = self.pcapng_block_header() else {
+        let Some((block_type, byte_order, total_len)) =
+            self.pcapng_block_header(self.buf.available())
+        else {
             let bytes = self.buf.available();
             let is_shb = ByteOrder::Little.read_u32(bytes, 0) == Some(pcapng::SECTION_HEADER);
             if have < 8 || (is_shb && have < 12) {
@@ -700,7 +644,7 @@ impl CaptureReader {
                 return Step::End;
             }
             // A Section Header Block type with no valid byte-order magic.
-            let outcome = self.resync_pcapng();
+            let outcome = self.resync();
             self.diag(
                 diags,
                 Diagnostic::new(
@@ -718,7 +662,7 @@ impl CaptureReader {
             pcapng::check_block_len(block_type, total_len, self.options.max_record_len)
         {
             let frame = is_packet.then(|| self.next_frame());
-            let outcome = self.resync_pcapng();
+            let outcome = self.resync();
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
@@ -733,12 +677,25 @@ impl CaptureReader {
         let len = usize::try_from(total_len).unwrap_or(usize::MAX);
         let have = self.buf.fill(len);
         if have < len {
+            if let Some(outcome) = self.damage_before_end() {
+                let frame = is_packet.then(|| self.next_frame());
+                let mut diagnostic = Diagnostic::new(
+                    Layer::Capture,
+                    format!(
+                        "{type_name} block length {total_len} runs past the end of input; {outcome}"
+                    ),
+                )
+                .at_offset(offset);
+                diagnostic.frame = frame;
+                self.diag(diags, diagnostic);
+                return Step::Continue;
+            }
             return self.pcapng_truncated(block_type, byte_order, offset, have, len, diags);
         }
         let trailer = byte_order.read_u32(self.buf.available(), len.saturating_sub(4));
         if trailer != Some(total_len) {
             let frame = is_packet.then(|| self.next_frame());
-            let outcome = self.resync_pcapng();
+            let outcome = self.resync();
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
@@ -987,67 +944,169 @@ impl CaptureReader {
         })
     }
 
-    /// Whether the window starts with a plausible block: a known type, a sane length, a matching
-    /// trailing length, and for packet blocks an interface that exists.
-    fn pcapng_candidate(&mut self) -> bool {
-        let Some((block_type, byte_order, total_len)) = self.pcapng_block_header() else {
-            return false;
+    // ---------------------------------------------------------------- resynchronisation
+
+    /// Whether a record or block could start at the beginning of `bytes`. `at_eof`: `bytes` holds
+    /// all the rest of the input.
+    fn candidate(&self, bytes: &[u8], at_eof: bool) -> Plausible {
+        match &self.state {
+            FormatState::Pcap(state) => self.pcap_candidate(&state.header, bytes, at_eof),
+            FormatState::Pcapng(_) => self.pcapng_candidate(bytes, at_eof),
+        }
+    }
+
+    /// A pcap record header is a candidate when it is plausible (near the last good time) and so
+    /// is the header after its record, or its record ends where the input does.
+    fn pcap_candidate(&self, header: &PcapHeader, bytes: &[u8], at_eof: bool) -> Plausible {
+        let hlen = header.record_header_len();
+        let Ok((_, first)) = pcap::parse_record_header(bytes, header.byte_order) else {
+            return if at_eof {
+                Plausible::No
+            } else {
+                Plausible::NeedMore(hlen)
+            };
+        };
+        // Zero times and lengths are what runs of zero bytes look like.
+        if first.orig_len == 0 || (self.last_ts.is_none() && first.ts_secs == 0) {
+            return Plausible::No;
+        }
+        if !self.pcap_plausible(header, &first, self.last_ts.as_ref()) {
+            return Plausible::No;
+        }
+        let caplen = usize::try_from(first.caplen).unwrap_or(usize::MAX);
+        let next_at = hlen.saturating_add(caplen);
+        let need = next_at.saturating_add(hlen);
+        if bytes.len() < need {
+            if !at_eof {
+                return Plausible::NeedMore(need);
+            }
+            // Complete, and followed by the end of input (or a cut-off header).
+            return Plausible::from(bytes.len() >= next_at);
+        }
+        let first_ts = first.timestamp(header.resolution);
+        let second = bytes
+            .get(next_at..)
+            .and_then(|next| pcap::parse_record_header(next, header.byte_order).ok());
+        Plausible::from(second.is_some_and(|(_, second)| {
+            second.orig_len != 0 && self.pcap_plausible(header, &second, Some(&first_ts))
+        }))
+    }
+
+    /// A pcapng block is a candidate when its type is known, its length sane, its trailing length
+    /// matches, and a packet block names an interface that exists and fits its data.
+    fn pcapng_candidate(&self, bytes: &[u8], at_eof: bool) -> Plausible {
+        let Some((block_type, byte_order, total_len)) = self.pcapng_block_header(bytes) else {
+            let is_shb = ByteOrder::Little.read_u32(bytes, 0) == Some(pcapng::SECTION_HEADER);
+            let need = if is_shb { 12 } else { 8 };
+            return if at_eof || bytes.len() >= need {
+                Plausible::No
+            } else {
+                Plausible::NeedMore(need)
+            };
         };
         if !pcapng::is_known_type(block_type)
             || pcapng::check_block_len(block_type, total_len, self.options.max_record_len).is_err()
         {
-            return false;
+            return Plausible::No;
         }
         let len = usize::try_from(total_len).unwrap_or(usize::MAX);
-        if self.buf.fill(len) < len {
-            return false;
-        }
-        let block = self.buf.available();
+        let Some(block) = bytes.get(..len) else {
+            return if at_eof {
+                Plausible::No
+            } else {
+                Plausible::NeedMore(len)
+            };
+        };
         if byte_order.read_u32(block, len.saturating_sub(4)) != Some(total_len) {
-            return false;
+            return Plausible::No;
         }
-        let body = pcapng::block_body(block.get(..len).unwrap_or(&[]));
+        let body = pcapng::block_body(block);
         let count = self.pcapng_interface_count() as u64;
-        match block_type {
+        Plausible::from(match block_type {
             pcapng::ENHANCED_PACKET => pcapng::parse_enhanced_packet(body, byte_order)
                 .is_ok_and(|p| u64::from(p.interface_id) < count && !p.is_short()),
             pcapng::PACKET => pcapng::parse_obsolete_packet(body, byte_order)
                 .is_ok_and(|p| u64::from(p.interface_id) < count && !p.is_short()),
             pcapng::SIMPLE_PACKET => count > 0,
             _ => true,
-        }
+        })
     }
 
-    fn resync_pcapng(&mut self) -> String {
+    /// Scans forward byte by byte from just after the damaged record for the next candidate, at
+    /// most `max_resync_scan` bytes. Returns what happened, for the diagnostic.
+    fn resync(&mut self) -> String {
         let start = self.buf.offset();
+        let min_header = match &self.state {
+            FormatState::Pcap(state) => state.header.record_header_len(),
+            FormatState::Pcapng(_) => 8,
+        };
         self.buf.consume(1);
         let mut scanned: u64 = 1;
         loop {
             if scanned > self.options.max_resync_scan {
                 self.done = true;
                 return format!(
-                    "no plausible block within {} bytes; the rest of the input is not read",
+                    "nothing plausible within {} bytes; the rest of the input is not read",
                     self.options.max_resync_scan
                 );
             }
-            let have = self.buf.fill(12);
-            if have < 8 {
+            let have = self.buf.fill(min_header);
+            if have < min_header {
                 let skipped = scanned.saturating_sub(1).saturating_add(have as u64);
                 self.buf.consume(have);
                 return format!(
-                    "no plausible block follows; {skipped} bytes skipped to the end of input"
+                    "nothing plausible follows; {skipped} bytes skipped to the end of input"
                 );
             }
-            if self.pcapng_candidate() {
+            let mut verdict = self.candidate(self.buf.available(), self.buf.at_eof());
+            if let Plausible::NeedMore(n) = verdict {
+                self.buf.fill(n);
+                verdict = self.candidate(self.buf.available(), self.buf.at_eof());
+            }
+            if verdict == Plausible::Yes {
                 let resumed = self.buf.offset();
                 return format!(
-                    "skipped {} bytes to the next plausible block at offset {resumed}",
+                    "skipped {} bytes to the next plausible record at offset {resumed}",
                     resumed.saturating_sub(start)
                 );
             }
             self.buf.consume(1);
             scanned = scanned.saturating_add(1);
         }
+    }
+
+    /// At the end of input, with a record or block that runs past it: if a candidate starts
+    /// inside it, the length was damage, not a cut; skip to the candidate and say so.
+    fn damage_before_end(&mut self) -> Option<String> {
+        if !self.buf.at_eof() {
+            return None;
+        }
+        let bytes = self.buf.available();
+        let found = (1..bytes.len()).find(|&at| {
+            bytes
+                .get(at..)
+                .is_some_and(|rest| self.candidate(rest, true) == Plausible::Yes)
+        })?;
+        self.buf.consume(found);
+        Some(format!(
+            "skipped {found} bytes to the next plausible record at offset {}",
+            self.buf.offset()
+        ))
+    }
+}
+
+/// Verdict on a possible record start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plausible {
+    Yes,
+    No,
+    /// Decidable once this many bytes are in the window.
+    NeedMore(usize),
+}
+
+impl From<bool> for Plausible {
+    fn from(yes: bool) -> Self {
+        if yes { Plausible::Yes } else { Plausible::No }
     }
 }
 
