@@ -18,6 +18,7 @@ pub fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(a, b, c, d))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn tcp_packet(
     frame: u64,
     secs: i64,
