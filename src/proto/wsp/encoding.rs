@@ -429,6 +429,10 @@ pub fn encoded_string_value(input: &[u8]) -> WspResult<'_, EncodedString> {
     let (b, _) = first("Encoded-string-value", input)?;
     if b <= 31 {
         let (rest, block) = value_length_block(input)?;
+        if block.is_empty() {
+            // An empty Value-length block: an empty string (seen from real MMSCs).
+            return Ok((rest, EncodedString::plain("")));
+        }
         let tail = rest.len();
         let (after_cs, charset) = well_known_charset(block).map_err(|e| e.within(tail))?;
         let charset = if charset == ANY_CHARSET { 106 } else { charset };
