@@ -66,6 +66,12 @@ pub struct ScanArgs {
     /// Only apply this BPF filter to the records read (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// Show passwords, tokens and cookie values in findings instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// `broad-distribution` fires when one PDU addresses more recipients than this.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub recipient_threshold: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

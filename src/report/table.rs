@@ -32,7 +32,10 @@ fn fmt_bytes(n: u64) -> String {
 }
 
 fn inputs_table(inputs: &[InputReport], width: u16) -> String {
-    let mut t = new_table(width, &["input", "format", "link", "packets", "bytes", "span"]);
+    let mut t = new_table(
+        width,
+        &["input", "format", "link", "packets", "bytes", "span"],
+    );
     for i in inputs {
         let span = match (&i.first_time, &i.last_time) {
             (Some(a), Some(b)) => format!("{a}\n{b}"),
@@ -53,7 +56,14 @@ fn inputs_table(inputs: &[InputReport], width: u16) -> String {
 fn transfers_table(transfers: &[Transfer], width: u16) -> String {
     let mut t = new_table(
         width,
-        &["id", "transport", "client → server", "enc", "messages", "parts"],
+        &[
+            "id",
+            "transport",
+            "client → server",
+            "enc",
+            "messages",
+            "parts",
+        ],
     );
     for tr in transfers {
         let types: Vec<&str> = tr.pdus.iter().map(|p| p.message_type.as_str()).collect();

@@ -4,6 +4,7 @@
 //! its reply, a push, or an encrypted connection to an MMSC. A message is the set of PDUs of one
 //! MMS correlated across transfers and transports (see [`correlate`]).
 
+pub mod build;
 pub mod correlate;
 
 use crate::report::model;
@@ -33,6 +34,9 @@ pub struct TransferRecord {
     pub parts: Vec<PartContent>,
     /// Decoded text of the PDUs' text and SMIL parts, with the part they came from.
     pub texts: Vec<(usize, usize, String)>,
+    /// Every PDU decoded field by field (for `inspect`), when the transfer stage was asked to keep
+    /// them.
+    pub details: Vec<Vec<(String, String)>>,
 }
 
 impl TransferRecord {
