@@ -764,3 +764,10 @@ fn resync_through_long_candidate_lengths_stays_linear() {
         started.elapsed()
     );
 }
+
+#[test]
+fn reader_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureReader>();
+    assert_send::<Record>();
+}
