@@ -734,3 +734,40 @@ fn length_running_past_the_end_with_records_after_it_is_damage() {
     assert_eq!(out.records[3].offset, offsets[4] as u64);
     assert!(has_diag(&out.diags, Some(4), "runs past the end of input"));
 }
+
+#[test]
+fn resync_through_long_candidate_lengths_stays_linear() {
+    // Garbage in which every 12th byte starts an enhanced-packet-looking header claiming nearly the
+    // cap (with a trailing length that never matches): each candidate needs a long look-ahead,
+    // which must not cost a long copy per byte.
+    let options = ReaderOptions {
+        buffer_size: 64 << 10,
+        max_record_len: 1 << 20,
+        ..ReaderOptions::default()
+    };
+    let (clean, offsets) = pcapng_file(3, ByteOrder::Little);
+    let mut bytes = clean[..offsets[1]].to_vec();
+    let claimed: u32 = 983_044; // (claimed - 4) is a multiple of 12: the "trailer" is a type
+    for _ in 0..(2 << 20) / 12 {
+        bytes.extend_from_slice(&[6, 0, 0, 0]);
+        bytes.extend_from_slice(&claimed.to_le_bytes());
+        bytes.extend_from_slice(&[0xee; 4]);
+    }
+    bytes.extend_from_slice(&clean[offsets[1]..]);
+    let started = std::time::Instant::now();
+    let out = read_with(bytes, options);
+    assert_eq!(frames(&out.records), [1, 3, 4]);
+    assert_eq!(out.diags.len(), 1, "{:?}", out.diags);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn reader_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureReader>();
+    assert_send::<Record>();
+}

@@ -71,7 +71,14 @@ impl StreamBuffer {
             // A large record has gone by: give the memory back.
             self.buf.shrink_to(self.chunk);
         }
-        let target = n.max(self.chunk);
+        // Read a chunk beyond what was asked, so that a caller stepping through the window byte by
+        // byte while asking for long runs (resynchronisation) moves bytes once per chunk, not once
+        // per step.
+        let target = if n <= self.chunk {
+            self.chunk
+        } else {
+            n.saturating_add(self.chunk).min(self.max)
+        };
         self.buf.reserve(target.saturating_sub(self.buf.len()));
         while self.buf.len() < n && !self.eof {
             let want = target.saturating_sub(self.buf.len()) as u64;
@@ -109,6 +116,8 @@ mod tests {
         // Asking for more than the cap gives at most the cap.
         assert_eq!(buffer.fill(5000), 1000);
         assert!(buffer.buf.capacity() < 2100);
+        buffer.consume(1);
+        assert_eq!(buffer.fill(900), 999);
         buffer.consume(1000);
         assert_eq!(buffer.fill(10), 100);
         assert!(buffer.buf.capacity() <= 200);

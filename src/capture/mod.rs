@@ -17,7 +17,7 @@ pub mod pcapng;
 mod reader;
 mod writer;
 
-pub use inputs::{InputSpec, expand_inputs};
+pub use inputs::{InputSpec, expand_inputs, is_capture_name};
 pub use reader::{CaptureReader, ReaderOptions};
 pub use writer::{PcapWriter, PcapngWriter};
 

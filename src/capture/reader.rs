@@ -194,9 +194,12 @@ impl CaptureReader {
             max_record_len: options.max_record_len.max(64),
             ..options
         };
-        // Room for the largest record plus the next record's header (resynchronisation looks at
-        // both).
-        let window_max = options.max_record_len.saturating_add(64);
+        // Room for the largest record, the next record's header (resynchronisation looks at both)
+        // and a chunk of read-ahead.
+        let window_max = options
+            .max_record_len
+            .saturating_add(options.buffer_size)
+            .saturating_add(64);
         let mut buf = StreamBuffer::new(stream, options.buffer_size, window_max);
         let state = Self::read_file_header(&name, &mut buf)?;
         let mut reader = CaptureReader {
