@@ -43,8 +43,17 @@ pub enum SeverityArg {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed), folders, or '-' for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "interface")]
     pub inputs: Vec<PathBuf>,
+    /// Capture live from this network interface instead (needs the `libpcap` feature).
+    #[arg(long, value_name = "IF", conflicts_with = "inputs")]
+    pub interface: Option<String>,
+    /// With --interface: stop after this many frames.
+    #[arg(long, value_name = "N", requires = "interface")]
+    pub count: Option<u64>,
+    /// With --interface: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "interface")]
+    pub duration: Option<u64>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

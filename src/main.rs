@@ -50,6 +50,7 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     let mut config = ScanConfig {
         threads: args.threads,
         mmsc: args.mmsc.clone(),
+        filter: args.filter.clone(),
         ..ScanConfig::default()
     };
     config.reader.max_diagnostics = args.limits.max_diagnostics;
@@ -66,12 +67,11 @@ fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
 }
 
 fn run_scan(args: &ScanArgs) -> io::Result<u8> {
-    if args.filter.is_some() && !cfg!(feature = "libpcap") {
-        eprintln!("mmsleak: --filter needs a build with the `libpcap` feature");
-        return Ok(2);
-    }
     let config = scan_config(args);
-    let outcome = scan::scan(&args.inputs, &config).map_err(io::Error::other)?;
+    let outcome = match &args.interface {
+        Some(interface) => live_scan(interface, args, &config)?,
+        None => scan::scan(&args.inputs, &config).map_err(io::Error::other)?,
+    };
     let report = &outcome.report;
     let mut out = create_output(args.output.as_deref())?;
     match args.format {
@@ -126,4 +126,30 @@ fn run_inspect(args: &mmsleak::cli::InspectArgs) -> io::Result<u8> {
     let code = mmsleak::inspect::inspect(&args.input, format, &mut out)?;
     out.flush()?;
     Ok(code)
+}
+
+#[cfg(feature = "libpcap")]
+fn live_scan(
+    interface: &str,
+    args: &ScanArgs,
+    config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    scan::scan_live(
+        interface,
+        args.count,
+        args.duration.map(std::time::Duration::from_secs),
+        config,
+    )
+    .map_err(io::Error::other)
+}
+
+#[cfg(not(feature = "libpcap"))]
+fn live_scan(
+    _interface: &str,
+    _args: &ScanArgs,
+    _config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    Err(io::Error::other(
+        "--interface needs a build with the `libpcap` feature (cargo build --features libpcap)",
+    ))
 }

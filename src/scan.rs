@@ -34,6 +34,86 @@ pub struct ScanConfig {
     pub audit: AuditConfig,
     /// Extra MMSC host names.
     pub mmsc: Vec<String>,
+    /// A BPF expression applied to every record read (cargo feature `libpcap`).
+    pub filter: Option<String>,
+}
+
+/// Where records come from: a capture file, or (with `libpcap`) a live interface.
+pub trait RecordSource {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record>;
+    /// `pcap` or `pcapng`; `None` for a live capture.
+    fn format(&self) -> Option<&'static str>;
+    fn link_types(&self) -> Vec<u32>;
+    fn suppressed_diagnostics(&self) -> u64;
+}
+
+impl RecordSource for capture::CaptureReader {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        capture::CaptureReader::next_record(self, diags)
+    }
+    fn format(&self) -> Option<&'static str> {
+        Some(capture::CaptureReader::format(self).as_str())
+    }
+    fn link_types(&self) -> Vec<u32> {
+        capture::CaptureReader::link_types(self)
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        capture::CaptureReader::suppressed_diagnostics(self)
+    }
+}
+
+#[cfg(feature = "libpcap")]
+impl RecordSource for capture::libpcap::LiveCapture {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        capture::libpcap::LiveCapture::next_record(self, diags)
+    }
+    fn format(&self) -> Option<&'static str> {
+        None
+    }
+    fn link_types(&self) -> Vec<u32> {
+        vec![self.link_type()]
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        0
+    }
+}
+
+/// Keeps the records a `--filter` expression selects.
+struct RecordFilter {
+    #[cfg(feature = "libpcap")]
+    bpf: Option<capture::libpcap::BpfFilter>,
+}
+
+impl RecordFilter {
+    fn new(config: &ScanConfig) -> Result<Self, CaptureError> {
+        #[cfg(feature = "libpcap")]
+        {
+            let bpf = match &config.filter {
+                Some(expr) => Some(capture::libpcap::BpfFilter::new(expr)?),
+                None => None,
+            };
+            Ok(RecordFilter { bpf })
+        }
+        #[cfg(not(feature = "libpcap"))]
+        {
+            match &config.filter {
+                Some(_) => Err(CaptureError::FeatureMissing {
+                    what: "--filter",
+                    feature: "libpcap",
+                }),
+                None => Ok(RecordFilter {}),
+            }
+        }
+    }
+
+    #[cfg_attr(not(feature = "libpcap"), allow(clippy::unused_self))]
+    fn keeps(&mut self, _record: &crate::capture::Record, _diags: &mut Vec<Diagnostic>) -> bool {
+        #[cfg(feature = "libpcap")]
+        if let Some(bpf) = &mut self.bpf {
+            return bpf.matches(_record, _diags);
+        }
+        true
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +135,7 @@ pub struct ScanOutcome {
 }
 
 /// What one input gave.
-struct InputResult {
+pub struct InputResult {
     report: InputReport,
     readable: bool,
     flows: u64,
@@ -70,10 +150,9 @@ fn link_type_name(id: u32) -> String {
     }
 }
 
-fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResult {
-    let name = spec.display_name();
-    let mut report = InputReport {
-        path: name.clone(),
+fn empty_input_report(name: &str) -> InputReport {
+    InputReport {
+        path: name.to_owned(),
         format: None,
         link_types: Vec::new(),
         packets: 0,
@@ -83,8 +162,13 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
         diagnostics: Vec::new(),
         diagnostics_suppressed: 0,
         non_ip_frames: 0,
-    };
-    let mut reader = match spec.open(config.reader) {
+    }
+}
+
+fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResult {
+    let name = spec.display_name();
+    let mut report = empty_input_report(&name);
+    let reader = match spec.open(config.reader) {
         Ok(r) => r,
         Err(e) => {
             report.diagnostics.push(DiagnosticReport {
@@ -101,7 +185,35 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
             };
         }
     };
-    report.format = Some(reader.format().as_str());
+    run_source(index, name, reader, config)
+}
+
+/// Runs the stages over every record of one source.
+pub fn run_source<S: RecordSource>(
+    index: usize,
+    name: String,
+    mut reader: S,
+    config: &ScanConfig,
+) -> InputResult {
+    let mut report = empty_input_report(&name);
+    report.format = reader.format();
+    let mut filter = match RecordFilter::new(config) {
+        Ok(f) => f,
+        Err(e) => {
+            report.diagnostics.push(DiagnosticReport {
+                frame: None,
+                offset: None,
+                layer: "capture",
+                message: e.to_string(),
+            });
+            return InputResult {
+                report,
+                readable: false,
+                flows: 0,
+                transfers: Vec::new(),
+            };
+        }
+    };
 
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut decoder = PacketDecoder::new(config.defrag);
@@ -111,6 +223,9 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
     let mut last: Option<Timestamp> = None;
 
     while let Some(record) = reader.next_record(&mut diags) {
+        if !filter.keeps(&record, &mut diags) {
+            continue;
+        }
         report.packets += 1;
         report.bytes += record.data.len() as u64;
         first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
@@ -176,6 +291,8 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
 /// Runs the pipeline over `paths` (files, folders, `-`).
 pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanError> {
     let inputs = capture::expand_inputs(paths)?;
+    // An expression libpcap rejects is a usage error, before any input is read.
+    RecordFilter::new(config)?;
     let run = || -> Vec<InputResult> {
         inputs
             .par_iter()
@@ -194,7 +311,8 @@ pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanE
     Ok(assemble(results, config))
 }
 
-fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
+/// Builds the report from per-input results (in input order).
+pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
     let mut summary = Summary::default();
     let mut inputs = Vec::with_capacity(results.len());
     let mut transfers: Vec<TransferRecord> = Vec::new();
@@ -253,5 +371,67 @@ fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
         },
         records: transfers,
         unreadable,
+    }
+}
+
+/// Captures live from `interface` until `count` frames or `duration` seconds (at least one of
+/// them should be given, or it runs until the interface fails), then reports as for a file.
+#[cfg(feature = "libpcap")]
+pub fn scan_live(
+    interface: &str,
+    count: Option<u64>,
+    duration: Option<std::time::Duration>,
+    config: &ScanConfig,
+) -> Result<ScanOutcome, ScanError> {
+    use std::sync::atomic::Ordering;
+    let live =
+        capture::libpcap::LiveCapture::open(interface, 262_144, true, config.filter.as_deref())?;
+    if let Some(d) = duration {
+        let stop = live.stop_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let source = Limited {
+        inner: live,
+        left: count,
+    };
+    // The filter already runs in the kernel for a live capture.
+    let live_config = ScanConfig {
+        filter: None,
+        ..config.clone()
+    };
+    let result = run_source(0, interface.to_owned(), source, &live_config);
+    Ok(assemble(vec![result], config))
+}
+
+/// A source that ends after a number of records.
+#[cfg(feature = "libpcap")]
+struct Limited<S> {
+    inner: S,
+    left: Option<u64>,
+}
+
+#[cfg(feature = "libpcap")]
+impl<S: RecordSource> RecordSource for Limited<S> {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        match &mut self.left {
+            Some(0) => None,
+            Some(n) => {
+                *n -= 1;
+                self.inner.next_record(diags)
+            }
+            None => self.inner.next_record(diags),
+        }
+    }
+    fn format(&self) -> Option<&'static str> {
+        self.inner.format()
+    }
+    fn link_types(&self) -> Vec<u32> {
+        self.inner.link_types()
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        self.inner.suppressed_diagnostics()
     }
 }

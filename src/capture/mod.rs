@@ -277,6 +277,12 @@ pub enum CaptureError {
     /// libpcap refused something (feature `libpcap`).
     #[error("{context}: {message}")]
     Libpcap { context: String, message: String },
+    /// An option needs a cargo feature this build lacks.
+    #[error("{what} needs a build with the `{feature}` feature (cargo build --features {feature})")]
+    FeatureMissing {
+        what: &'static str,
+        feature: &'static str,
+    },
 }
 
 /// The container format of an input.
