@@ -71,7 +71,9 @@ pub enum Transport<'a> {
     Tcp(TcpSegment<'a>),
     Udp(UdpDatagram<'a>),
     /// Any other IP protocol: counted, not analysed.
-    Other { protocol: u8 },
+    Other {
+        protocol: u8,
+    },
 }
 
 /// A decoded packet: the innermost IP header and its transport, with what carried it.
