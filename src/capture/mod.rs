@@ -1,7 +1,7 @@
 //! Stage 1 — capture: files → records.
 //!
 //! Streams pcap and pcapng (both byte orders, every timestamp resolution), gzip-compressed files,
-//! folders and standard input, with a bounded buffer. Damage becomes a [`Diagnostic`] and the
+//! folders and standard input, with a bounded buffer. Damage becomes a [`Diagnostic`](crate::diag::Diagnostic) and the
 //! reader resynchronises on the next plausible record.
 
 use crate::time::Timestamp;
