@@ -46,7 +46,7 @@ impl Dispatcher {
         Dispatcher {
             flows: HashMap::new(),
             infos: HashMap::new(),
-            wap: WapSessions::new(config.wap.clone()),
+            wap: WapSessions::new(config.wap),
             out: ProtoOutput::default(),
         }
     }

@@ -123,16 +123,16 @@ pub fn render(report: &Report, width: u16) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "mmsleak {} — {} input(s), {} packets, {} flows, {} transfers ({} cleartext, {} encrypted), \
-         {} messages",
+        "mmsleak {}: {} input(s), {} packets, {} flows",
         report.tool.version,
         report.inputs.len(),
         s.packets,
-        s.flows,
-        s.transfers,
-        s.cleartext_transfers,
-        s.encrypted_transfers,
-        s.messages
+        s.flows
+    );
+    let _ = writeln!(
+        out,
+        "transfers: {} ({} cleartext, {} encrypted), messages: {}",
+        s.transfers, s.cleartext_transfers, s.encrypted_transfers, s.messages
     );
     let _ = writeln!(
         out,

@@ -186,6 +186,7 @@ impl Builder<'_> {
             .extend(decoded.texts.into_iter().map(|(part, t)| (index, part, t)));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn empty(
         &self,
         transport: &'static str,
@@ -313,5 +314,5 @@ impl Builder<'_> {
 
 /// True when the flow's server port is a WAP push port (the handset's side).
 fn ports_are_push(info: &FlowInfo) -> bool {
-    matches!(info.server.port(), 2948 | 2949 | 2950 | 2951)
+    matches!(info.server.port(), 2948..=2951)
 }
