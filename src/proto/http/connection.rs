@@ -7,7 +7,7 @@
 //! answers the oldest request without one (RFC 9112 §9.3.2, pipelining). Exchanges leave the
 //! queue in request order once both sides are finished.
 
-use super::decode::{self, CapHit, DecodeError, DecodeLimits};
+use super::decode::{self, CapHit, DecodeLimits};
 use super::parser::{
     self, BodyFraming, ContentCoding, RawHeader, ScanOptions, StartLineKind, StartScan,
 };
@@ -1624,7 +1624,7 @@ impl HttpConnection {
                 msg.truncated = true;
             }
             match out.error {
-                Some(DecodeError::Corrupt { .. }) if out.data.is_empty() => {
+                Some(_) if out.data.is_empty() => {
                     diags.push(
                         Diagnostic::new(
                             Layer::Http,
