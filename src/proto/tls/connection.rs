@@ -87,8 +87,10 @@ struct TlsHalf {
     handshake: Vec<u8>,
     /// Whether this direction's first bytes looked like TLS.
     is_tls: bool,
-    /// Whether any byte has been seen.
+    /// Whether the first record header has been checked.
     started: bool,
+    /// Frame and time of this direction's first byte.
+    first_byte: Option<(u64, Timestamp)>,
 }
 
 impl TlsHalf {
@@ -100,6 +102,7 @@ impl TlsHalf {
             handshake: Vec::new(),
             is_tls: false,
             started: false,
+            first_byte: None,
         }
     }
 
@@ -199,6 +202,9 @@ impl TlsConnection {
         let max_hello = self.limits.max_hello_bytes;
         while !rest.is_empty() {
             let half = self.half_mut(dir);
+            if half.first_byte.is_none() {
+                half.first_byte = Some((frame, ts));
+            }
             match half.phase {
                 Phase::Done => return,
                 Phase::RecordHeader => {
@@ -218,9 +224,11 @@ impl TlsConnection {
                         }
                         half.started = true;
                         half.is_tls = true;
-                        if self.info.first_frame.is_none() {
-                            self.info.first_frame = Some(frame);
-                            self.info.first_ts = Some(ts);
+                        let (first_frame, first_ts) = half.first_byte.unwrap_or((frame, ts));
+                        // The earlier of the two directions' first bytes.
+                        if self.info.first_frame.is_none_or(|f| first_frame < f) {
+                            self.info.first_frame = Some(first_frame);
+                            self.info.first_ts = Some(first_ts);
                         }
                     }
                     let half = self.half_mut(dir);
