@@ -75,6 +75,7 @@ enum HalfState {
     Ignored,
 }
 
+#[derive(Debug)]
 enum StartInfo {
     Request {
         method: String,
@@ -88,6 +89,7 @@ enum StartInfo {
 }
 
 /// A message being read.
+#[derive(Debug)]
 struct MessageBuilder {
     start: StartInfo,
     version: HttpVersion,
@@ -168,6 +170,7 @@ impl MessageBuilder {
 }
 
 /// One direction of the connection.
+#[derive(Debug)]
 struct HalfStream {
     /// Unparsed bytes are `buf[pos..]`.
     buf: Vec<u8>,
@@ -265,6 +268,7 @@ impl HalfStream {
 }
 
 /// A request waiting for its response, or an exchange being completed.
+#[derive(Debug)]
 struct Slot {
     id: u64,
     /// The request method; `None` for a response whose request was not seen.
@@ -279,6 +283,7 @@ struct Slot {
 
 /// HTTP/1.x over one TCP connection: classifies the stream, parses both directions, pairs
 /// requests with responses, and hands back finished exchanges in request order.
+#[derive(Debug)]
 pub struct HttpConnection {
     limits: HttpLimits,
     to_server: HalfStream,
@@ -1229,8 +1234,9 @@ impl HttpConnection {
             },
             ChunkPhase::Trailers => {
                 // The trailer section ends at an empty line; parse only once it is all here.
+                let from = self.half(dir).head_scan_from;
                 let complete_section = matches!(avail, [b'\n', ..] | [b'\r', b'\n', ..])
-                    || parser::find_head_end(avail, 0).is_some();
+                    || parser::find_head_end(avail, from).is_some();
                 if !complete_section {
                     if avail.len() > self.limits.max_head_bytes {
                         diags.push(self.diag_here(
@@ -1244,6 +1250,8 @@ impl HttpConnection {
                         self.abort_body(dir, diags);
                         return true;
                     }
+                    let from = avail.len().saturating_sub(2);
+                    self.half_mut(dir).head_scan_from = from;
                     return false;
                 }
                 match parser::parse_trailers(avail, self.limits.max_headers) {
