@@ -912,6 +912,24 @@ impl HttpConnection {
             self.consume(dir, blank, diags);
             return true;
         }
+        let plausible = match role {
+            Role::Client => parser::could_start_request(avail),
+            Role::Server => parser::could_start_response(avail),
+        };
+        if !plausible {
+            // Not a message start (bytes after a lost segment, or a body longer than its
+            // framing said): look for the next start line instead of waiting for a head end.
+            diags.push(self.diag_here(
+                dir,
+                Layer::Http,
+                format!(
+                    "bytes where a {} should start are not one: skipping to the next",
+                    self.msg_kind(dir)
+                ),
+            ));
+            self.resync(dir, false);
+            return true;
+        }
         let max_head = self.limits.max_head_bytes;
         let Some(end) = parser::find_head_end(avail, half.head_scan_from) else {
             if avail.len() > max_head {

@@ -257,6 +257,33 @@ fn check_request_line(rest: &[u8]) -> Candidate {
     }
 }
 
+/// Whether `buf` can be (the beginning of) a request line in a stream already known to be HTTP:
+/// a method token (any token, RFC 9110 §9.1) followed by a space.
+pub fn could_start_request(buf: &[u8]) -> bool {
+    const MAX_METHOD: usize = 32;
+    let token = buf
+        .iter()
+        .take(MAX_METHOD)
+        .take_while(|&&b| is_tchar(b))
+        .count();
+    match buf.get(token) {
+        // All token characters so far: plausible while shorter than any sane method.
+        None => token < MAX_METHOD,
+        Some(b' ') => token > 0,
+        Some(_) => false,
+    }
+}
+
+/// Whether `buf` can be (the beginning of) a status line: it starts with `HTTP/`.
+pub fn could_start_response(buf: &[u8]) -> bool {
+    !matches!(match_prefix(buf, b"HTTP/"), Prefix::Mismatch)
+}
+
+/// token characters (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 /// Find the end of a message head (the empty line after the header fields), searching from
 /// `from`. Returns the length of the head including the final line break.
 pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
@@ -765,6 +792,18 @@ mod tests {
             scan_for_start(b"BREW /pot HTTP/1.1\r\n", opts(None, false)),
             StartScan::NotFound
         );
+    }
+
+    #[test]
+    fn plausible_message_starts() {
+        assert!(could_start_request(b"GET / HTTP/1.1"));
+        assert!(could_start_request(b"M-SEARCH * HTTP/1.1"));
+        assert!(could_start_request(b"POS"));
+        assert!(!could_start_request(b"\xc5\x94*"));
+        assert!(!could_start_request(b" GET"));
+        assert!(could_start_response(b"HTTP/1.1 200 OK"));
+        assert!(could_start_response(b"HTT"));
+        assert!(!could_start_response(b"\x1f\x8b"));
     }
 
     #[test]
