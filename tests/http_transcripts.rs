@@ -838,3 +838,142 @@ fn truncated_head_at_close_is_reported() {
         "closed inside a request head"
     ));
 }
+
+#[test]
+fn switching_protocols_is_a_tunnel() {
+    let mut f = Feed::new();
+    f.send(
+        ToServer,
+        b"GET /chat HTTP/1.1\r\nHost: h.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    );
+    f.send(
+        ToClient,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello",
+    );
+    assert_eq!(f.conn.kind(), StreamKind::Tunnel);
+    f.send(ToServer, b"\x81\x85\x00\x00\x00\x00hello");
+    assert!(f.conn.tls().is_none());
+    let (ex, diags) = f.finish();
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].response.as_ref().unwrap().status, 101);
+}
+
+#[test]
+fn gap_inside_a_head_is_reported_and_skipped() {
+    let mut f = Feed::new();
+    f.send(ToServer, b"GET /a HTTP/1.1\r\nHost: h.exa");
+    f.gap(ToServer, 40);
+    f.send(
+        ToServer,
+        b"ample.com\r\n\r\nGET /b HTTP/1.1\r\nHost: h.example.com\r\n\r\n",
+    );
+    let (ex, diags) = f.finish();
+    assert!(has_diag(&diags, Layer::Http, "inside a request head"));
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].request.as_ref().unwrap().uri, "/b");
+}
+
+#[test]
+fn gap_covering_the_rest_of_a_body_keeps_framing() {
+    let mut f = Feed::new();
+    f.send(
+        ToServer,
+        b"POST /a HTTP/1.1\r\nHost: h.example.com\r\nContent-Length: 10\r\n\r\n12345",
+    );
+    f.gap(ToServer, 5);
+    f.send(ToServer, b"GET /b HTTP/1.1\r\nHost: h.example.com\r\n\r\n");
+    let (ex, _) = f.finish();
+    assert_eq!(ex.len(), 2);
+    let a = ex[0].request.as_ref().unwrap();
+    assert!(!a.complete);
+    assert_eq!(a.body, b"12345");
+    assert!(ex[1].request.as_ref().unwrap().complete);
+}
+
+#[test]
+fn gzip_body_cut_by_a_gap_keeps_what_decoded() {
+    let text: Vec<u8> = (0..100_000u32)
+        .flat_map(|i| format!("line {i} of an MMS text part\n").into_bytes())
+        .take(200_000)
+        .collect();
+    let gz = gzip(&text);
+    let mut f = Feed::new();
+    f.send(ToServer, b"GET /m HTTP/1.1\r\nHost: h.example.com\r\n\r\n");
+    f.send(
+        ToClient,
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            gz.len()
+        )
+        .as_bytes(),
+    );
+    let half = gz.len() / 2;
+    f.send(ToClient, &gz[..half]);
+    f.gap(ToClient, 100);
+    f.send(ToClient, &gz[half + 100..]);
+    let (ex, _) = f.finish();
+    let s = ex[0].response.as_ref().unwrap();
+    assert!(!s.complete);
+    assert!(s.body_truncated);
+    assert!(!s.body.is_empty());
+    assert!(s.body.len() < text.len());
+    assert_eq!(&text[..s.body.len()], &s.body[..]);
+    assert_eq!(s.body_len_on_wire, gz.len() as u64);
+}
+
+#[test]
+fn too_many_pending_requests_release_the_oldest() {
+    let limits = HttpLimits {
+        max_pending_requests: 2,
+        ..HttpLimits::default()
+    };
+    let mut f = Feed::with_limits(limits);
+    for p in ["/1", "/2", "/3"] {
+        f.send(
+            ToServer,
+            format!("GET {p} HTTP/1.1\r\nHost: h.example.com\r\n\r\n").as_bytes(),
+        );
+    }
+    assert_eq!(f.out.len(), 1, "the oldest is given up unanswered");
+    assert!(f.out[0].response.is_none());
+    assert!(f.has_diag(Layer::Limit, "waiting for responses"));
+    let (ex, _) = f.finish();
+    assert_eq!(ex.len(), 3);
+}
+
+#[test]
+fn frame_list_is_capped() {
+    let limits = HttpLimits {
+        max_frames_per_message: 4,
+        ..HttpLimits::default()
+    };
+    let mut f = Feed::with_limits(limits);
+    f.send(
+        ToServer,
+        b"POST /a HTTP/1.1\r\nHost: h.example.com\r\nContent-Length: 10\r\n\r\n",
+    );
+    let frames = f.send_chunks(ToServer, b"0123456789", 1);
+    let (ex, diags) = f.finish();
+    let r = ex[0].request.as_ref().unwrap();
+    assert_eq!(r.frames.len(), 4);
+    assert_eq!(r.last_frame, *frames.last().unwrap());
+    assert!(r.complete);
+    assert!(has_diag(&diags, Layer::Limit, "more than 4 frames"));
+}
+
+#[test]
+fn smuggling_signs_are_diagnosed() {
+    let mut f = Feed::new();
+    f.send(
+        ToServer,
+        b"POST /a HTTP/1.1\r\nHost: h.example.com\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
+    let (ex, diags) = f.finish();
+    assert_eq!(ex[0].request.as_ref().unwrap().body, b"abc");
+    assert!(has_diag(
+        &diags,
+        Layer::Http,
+        "both Transfer-Encoding and Content-Length"
+    ));
+}
