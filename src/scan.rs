@@ -239,6 +239,8 @@ pub fn run_source<S: RecordSource>(
     let ProtoOutput {
         wsp,
         wtls,
+        http,
+        tls,
         flows: flow_infos,
         diagnostics: proto_diags,
     } = dispatcher.finish();
@@ -259,6 +261,18 @@ pub fn run_source<S: RecordSource>(
     for w in &wtls {
         if let Some(info) = flow_infos.get(&w.flow_id) {
             transfers.push(builder.wtls(w, info));
+        }
+    }
+    for flow in &http {
+        if let Some(info) = flow_infos.get(&flow.flow_id) {
+            for ex in &flow.exchanges {
+                transfers.push(builder.http(flow, ex, info));
+            }
+        }
+    }
+    for t in &tls {
+        if let Some(info) = flow_infos.get(&t.flow_id) {
+            transfers.push(builder.tls(t, info));
         }
     }
     diags.extend(builder.diagnostics);
@@ -334,14 +348,17 @@ pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
         .flat_map(|t| t.transfer.pdus.iter())
         .filter_map(|p| p.content_location.as_deref().map(location_key))
         .collect();
+    let mmsc = MmscSet::new(&transfers, &config.mmsc);
+    let before = transfers.len();
     transfers.retain(|t| {
         !t.transfer.pdus.is_empty()
-            || t.transfer.encrypted
+            || (t.transfer.encrypted && mmsc.contains(t))
             || t.transfer
                 .request
                 .as_ref()
                 .is_some_and(|r| locations.contains(&location_key(&r.uri)))
     });
+    let _ = before;
     transfers.sort_by_key(TransferRecord::order_key);
     for (i, t) in transfers.iter_mut().enumerate() {
         t.transfer.id = format!("T{}", i + 1);
@@ -433,5 +450,62 @@ impl<S: RecordSource> RecordSource for Limited<S> {
     }
     fn suppressed_diagnostics(&self) -> u64 {
         self.inner.suppressed_diagnostics()
+    }
+}
+
+/// What identifies an MMSC in this capture: the hosts of content locations and of HTTP requests
+/// that carried MMS, the servers that answered them, and names given with `--mmsc`.
+struct MmscSet<'a> {
+    hosts: HashSet<String>,
+    ips: HashSet<std::net::IpAddr>,
+    extra: &'a [String],
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+impl<'a> MmscSet<'a> {
+    fn new(transfers: &[TransferRecord], extra: &'a [String]) -> Self {
+        let mut hosts = HashSet::new();
+        let mut ips = HashSet::new();
+        for t in transfers {
+            for p in &t.transfer.pdus {
+                if let Some(h) = p.content_location.as_deref().and_then(url_host) {
+                    hosts.insert(h);
+                }
+            }
+            if !t.transfer.pdus.is_empty() && t.transfer.transport == "http" {
+                ips.insert(t.transfer.server.ip);
+                if let Some(h) = t.transfer.request.as_ref().and_then(|r| url_host(&r.uri)) {
+                    hosts.insert(h);
+                }
+            }
+        }
+        MmscSet { hosts, ips, extra }
+    }
+
+    /// True for a WTLS flow (WAP gateways only carry WAP), or a TLS connection to an MMSC.
+    fn contains(&self, t: &TransferRecord) -> bool {
+        if t.transfer.transport == "wtls" {
+            return true;
+        }
+        let sni = t
+            .transfer
+            .sni
+            .as_deref()
+            .map(|s| s.trim_end_matches('.').to_ascii_lowercase());
+        self.ips.contains(&t.transfer.server.ip)
+            || sni.as_deref().is_some_and(|s| {
+                self.hosts.contains(s) || crate::proto::tls::is_mmsc_name(s, self.extra)
+            })
     }
 }
