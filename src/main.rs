@@ -53,7 +53,24 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
         filter: args.filter.clone(),
         ..ScanConfig::default()
     };
-    config.reader.max_diagnostics = args.limits.max_diagnostics;
+    let l = &args.limits;
+    config.reader.max_diagnostics = l.max_diagnostics;
+    config.flow.max_flows = l.max_flows.max(1);
+    config.flow.max_buffer_per_direction = l.max_reassembly_bytes;
+    config.flow.max_buffer_total = l.max_reassembly_total;
+    config.defrag.max_datagrams = l.max_ip_fragments.max(1);
+    config.defrag.max_total_bytes = l.max_fragment_bytes;
+    config.proto.http.max_head_bytes = l.max_http_head;
+    config.proto.http.max_headers = l.max_http_headers;
+    config.proto.http.max_body_bytes = l.max_body;
+    config.proto.http.max_decoded_bytes = l.max_decompressed;
+    config.proto.http.max_decode_ratio = l.max_decompression_ratio;
+    config.proto.wap.max_body_bytes = l.max_body;
+    config.proto.wap.sar.max_segments_per_message = l.max_wtp_segments;
+    config.proto.wap.sar.max_transactions = l.max_wtp_transactions;
+    config.proto.wap.sar.max_message_bytes = l.max_body;
+    config.transfer.multipart.max_depth = l.max_multipart_depth;
+    config.transfer.multipart.max_parts = l.max_multipart_parts;
     config.audit.show_secrets = args.show_secrets;
     config.audit.recipient_threshold = args.recipient_threshold;
     config

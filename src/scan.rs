@@ -7,8 +7,8 @@
 use crate::audit::engine::{AuditConfig, audit};
 use crate::capture::{self, CaptureError, InputSpec, ReaderOptions, linktype};
 use crate::diag::Diagnostic;
-use crate::flow::{FlowConfig, FlowTable};
-use crate::packet::{DefragLimits, PacketDecoder};
+use crate::flow::{FlowConfig, FlowKey, FlowTable};
+use crate::packet::{DefragLimits, PacketDecoder, decode_record};
 use crate::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
 use crate::report::model::{
     DiagnosticReport, InputReport, Report, SCHEMA, SeverityCounts, Summary, Tool,
@@ -188,6 +188,89 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
     run_source(index, name, reader, config)
 }
 
+/// Flow shards per input. Fixed, not tied to the number of threads, so that per-shard caps and
+/// eviction (and so the report) are the same whatever `--threads` says.
+const SHARDS: usize = 16;
+/// Records per batch, and frame bytes per batch: the memory one batch holds.
+const BATCH_RECORDS: usize = 8192;
+const BATCH_BYTES: usize = 16 << 20;
+
+/// One shard: the flows whose hash falls in it, with their protocol state.
+struct Shard {
+    table: FlowTable,
+    dispatcher: Dispatcher,
+    diags: Vec<Diagnostic>,
+    /// Indices of this batch's packets that belong to the shard.
+    queue: Vec<usize>,
+}
+
+impl Shard {
+    fn new(config: &ScanConfig) -> Self {
+        let mut flow = config.flow.clone();
+        // The caps are for the whole input: each shard gets its share.
+        flow.max_flows = (flow.max_flows / SHARDS).max(1);
+        flow.max_buffer_total = (flow.max_buffer_total / SHARDS).max(flow.max_buffer_per_direction);
+        Shard {
+            table: FlowTable::new(flow),
+            dispatcher: Dispatcher::new(&config.proto),
+            diags: Vec::new(),
+            queue: Vec::new(),
+        }
+    }
+
+    /// Closes every flow and turns what the protocols produced into transfers.
+    fn finish(
+        mut self,
+        name: &str,
+        index: usize,
+        config: &ScanConfig,
+    ) -> (Vec<TransferRecord>, Vec<Diagnostic>, u64) {
+        self.table.finish(&mut self.dispatcher, &mut self.diags);
+        let flows = self.table.stats().flows_seen;
+        let ProtoOutput {
+            wsp,
+            wtls,
+            http,
+            tls,
+            flows: flow_infos,
+            diagnostics,
+        } = self.dispatcher.finish();
+        let mut diags = self.diags;
+        diags.extend(diagnostics);
+        let mut builder = Builder {
+            input: name,
+            input_index: index,
+            config: config.transfer,
+            diagnostics: Vec::new(),
+        };
+        let mut transfers = Vec::new();
+        for ex in &wsp {
+            if let Some(info) = flow_infos.get(&ex.flow_id) {
+                transfers.push(builder.wsp(ex, info));
+            }
+        }
+        for w in &wtls {
+            if let Some(info) = flow_infos.get(&w.flow_id) {
+                transfers.push(builder.wtls(w, info));
+            }
+        }
+        for flow in &http {
+            if let Some(info) = flow_infos.get(&flow.flow_id) {
+                for ex in &flow.exchanges {
+                    transfers.push(builder.http(flow, ex, info));
+                }
+            }
+        }
+        for t in &tls {
+            if let Some(info) = flow_infos.get(&t.flow_id) {
+                transfers.push(builder.tls(t, info));
+            }
+        }
+        diags.extend(builder.diagnostics);
+        (transfers, diags, flows)
+    }
+}
+
 /// Runs the stages over every record of one source.
 pub fn run_source<S: RecordSource>(
     index: usize,
@@ -217,65 +300,77 @@ pub fn run_source<S: RecordSource>(
 
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut decoder = PacketDecoder::new(config.defrag);
-    let mut flows = FlowTable::new(config.flow.clone());
-    let mut dispatcher = Dispatcher::new(&config.proto);
+    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(config)).collect();
     let mut first: Option<Timestamp> = None;
     let mut last: Option<Timestamp> = None;
 
-    while let Some(record) = reader.next_record(&mut diags) {
-        if !filter.keeps(&record, &mut diags) {
-            continue;
+    loop {
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut batch_bytes = 0usize;
+        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+            let Some(record) = reader.next_record(&mut diags) else {
+                break;
+            };
+            if !filter.keeps(&record, &mut diags) {
+                continue;
+            }
+            batch_bytes += record.data.len();
+            batch.push(record);
         }
-        report.packets += 1;
-        report.bytes += record.data.len() as u64;
-        first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
-        last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
-        if let Some(packet) = decoder.decode(&record, &mut diags) {
-            flows.push(&packet, &mut dispatcher, &mut diags);
+        if batch.is_empty() {
+            break;
         }
-    }
-    decoder.finish(&mut diags);
-    flows.finish(&mut dispatcher, &mut diags);
-    let ProtoOutput {
-        wsp,
-        wtls,
-        http,
-        tls,
-        flows: flow_infos,
-        diagnostics: proto_diags,
-    } = dispatcher.finish();
-    diags.extend(proto_diags);
-
-    let mut builder = Builder {
-        input: &name,
-        input_index: index,
-        config: config.transfer,
-        diagnostics: Vec::new(),
-    };
-    let mut transfers = Vec::new();
-    for ex in &wsp {
-        if let Some(info) = flow_infos.get(&ex.flow_id) {
-            transfers.push(builder.wsp(ex, info));
+        for record in &batch {
+            report.packets += 1;
+            report.bytes += record.data.len() as u64;
+            first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
+            last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
         }
-    }
-    for w in &wtls {
-        if let Some(info) = flow_infos.get(&w.flow_id) {
-            transfers.push(builder.wtls(w, info));
-        }
-    }
-    for flow in &http {
-        if let Some(info) = flow_infos.get(&flow.flow_id) {
-            for ex in &flow.exchanges {
-                transfers.push(builder.http(flow, ex, info));
+        // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
+        let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
+        let mut packets = Vec::with_capacity(batch.len());
+        for (record, d) in batch.iter().zip(decoded) {
+            if let Some(packet) = decoder.absorb(record, d, &mut diags) {
+                packets.push(packet);
             }
         }
-    }
-    for t in &tls {
-        if let Some(info) = flow_infos.get(&t.flow_id) {
-            transfers.push(builder.tls(t, info));
+        // Each flow belongs to one shard (by its symmetric hash), so shards advance in
+        // parallel without locks and every flow still sees its packets in order.
+        for (i, packet) in packets.iter().enumerate() {
+            let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
+            if let Some(shard) = shards.get_mut((hash % SHARDS as u64) as usize) {
+                shard.queue.push(i);
+            }
         }
+        shards.par_iter_mut().for_each(|shard| {
+            for &i in &shard.queue {
+                if let Some(packet) = packets.get(i) {
+                    shard
+                        .table
+                        .push(packet, &mut shard.dispatcher, &mut shard.diags);
+                }
+            }
+            shard.queue.clear();
+        });
     }
-    diags.extend(builder.diagnostics);
+    decoder.finish(&mut diags);
+
+    let finished: Vec<(Vec<TransferRecord>, Vec<Diagnostic>, u64)> = shards
+        .into_par_iter()
+        .map(|shard| shard.finish(&name, index, config))
+        .collect();
+    let mut transfers = Vec::new();
+    let mut flow_count = 0u64;
+    for (t, d, f) in finished {
+        transfers.extend(t);
+        diags.extend(d);
+        flow_count += f;
+    }
+    // Shards finish in a fixed order, but diagnostics of one frame may come from several:
+    // sort so the report does not depend on scheduling.
+    diags.sort_by(|a, b| {
+        (a.frame, a.offset, a.layer, &a.message).cmp(&(b.frame, b.offset, b.layer, &b.message))
+    });
 
     report.link_types = reader
         .link_types()
@@ -297,7 +392,7 @@ pub fn run_source<S: RecordSource>(
     InputResult {
         report,
         readable: true,
-        flows: flows.stats().flows_seen,
+        flows: flow_count,
         transfers,
     }
 }
@@ -359,7 +454,7 @@ pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
                 .is_some_and(|r| locations.contains(&location_key(&r.uri)))
     });
     let _ = before;
-    transfers.sort_by_key(TransferRecord::order_key);
+    transfers.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     for (i, t) in transfers.iter_mut().enumerate() {
         t.transfer.id = format!("T{}", i + 1);
     }
