@@ -16,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse capture files or folders ('-' reads standard input) and report leaky MMS transfers.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Decode every WAP/MMS/HTTP-MMS PDU in a capture (or a raw .mms file) field by field.
     Inspect(InspectArgs),
     /// Print the detection catalog.
