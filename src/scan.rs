@@ -159,6 +159,7 @@ fn empty_input_report(name: &str) -> InputReport {
         bytes: 0,
         first_time: None,
         last_time: None,
+        duration_secs: None,
         diagnostics: Vec::new(),
         diagnostics_suppressed: 0,
         non_ip_frames: 0,
@@ -379,6 +380,10 @@ pub fn run_source<S: RecordSource>(
         .collect();
     report.first_time = first.map(|t| t.to_rfc3339());
     report.last_time = last.map(|t| t.to_rfc3339());
+    report.duration_secs = match (first, last) {
+        (Some(f), Some(l)) => Some((l.as_nanos() - f.as_nanos()) as f64 / 1e9),
+        _ => None,
+    };
     report.non_ip_frames = decoder.counters().non_ip;
     let cap = config.reader.max_diagnostics;
     report.diagnostics_suppressed = reader.suppressed_diagnostics();
