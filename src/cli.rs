@@ -21,6 +21,15 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Print the detection catalog.
     Rules(RulesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,7 +81,7 @@ pub struct ScanArgs {
     /// Terminal width for the table format.
     #[arg(long, default_value_t = 80, value_name = "COLUMNS")]
     pub width: u16,
-    /// Only apply this BPF filter to the records read (needs the `libpcap` feature).
+    /// Analyse only the records this BPF expression selects (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
     /// Show passwords, tokens and cookie values in findings instead of masking them.

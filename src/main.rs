@@ -24,6 +24,12 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Inspect(args) => run_inspect(&args),
         Command::Rules(args) => print_rules(&args).map(|()| 0),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "mmsleak", &mut io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
