@@ -84,6 +84,9 @@ pub struct ScanArgs {
     /// Analyse only the records this BPF expression selects (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// Also write the packets of the reported transfers' flows to this capture file.
+    #[arg(long, value_name = "FILE.pcap")]
+    pub carve: Option<PathBuf>,
     /// Show passwords, tokens and cookie values in findings instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,

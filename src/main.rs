@@ -109,6 +109,15 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
         OutputFormat::Csv => report::csv::write(&mut out, report)?,
     }
     out.flush()?;
+    if let Some(carve_to) = &args.carve {
+        let stats = mmsleak::carve::carve(&args.inputs, report, carve_to)?;
+        eprintln!(
+            "mmsleak: carved {} packets ({} bytes) to {}",
+            stats.packets,
+            stats.bytes,
+            sanitize::terminal(&carve_to.display().to_string())
+        );
+    }
     for path in &outcome.unreadable {
         let why = report
             .inputs

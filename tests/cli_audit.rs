@@ -419,3 +419,81 @@ fn client_hello(host: &str) -> Vec<u8> {
     rec.extend_from_slice(&hs);
     rec
 }
+
+#[test]
+fn carved_capture_keeps_only_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut packets = leaky_capture();
+    // Unrelated traffic: DNS and a web page.
+    packets.insert(
+        3,
+        udp_packet(PHONE, "203.0.113.53", 5353, 53, b"\x12\x34query"),
+    );
+    let mut web = TcpSession::new((ip(PHONE), 40100), (ip("203.0.113.80"), 80), 5, 6);
+    packets.extend(web.handshake());
+    packets.extend(web.send(true, b"GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n"));
+    packets.extend(web.send(false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
+    let path = dir.path().join("mixed.pcap");
+    write_pcap(&path, Link::Ethernet, &packets, false, ByteOrder::Little);
+    let carved = dir.path().join("evidence.pcap");
+    let out = mmsleak(&[
+        "scan",
+        "--format",
+        "json",
+        "--carve",
+        carved.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = scan_json(&[&carved]);
+    assert_eq!(
+        again["inputs"][0]["packets"],
+        leaky_capture().len(),
+        "only the MMS flows"
+    );
+    let shape = |r: &Value| -> Vec<(String, String, Vec<String>)> {
+        r["transfers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["transport"].to_string(),
+                    format!("{} {}", t["client"], t["server"]),
+                    t["pdus"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| format!("{} {}", p["message_type"], p["parts"]))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(shape(&original), shape(&again));
+    let rules = |r: &Value| -> Vec<(String, String, String)> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].to_string(),
+                    f["severity"].to_string(),
+                    f["transfer"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rules(&original), rules(&again));
+    assert_eq!(
+        again["inputs"][0]["link_types"],
+        serde_json::json!(["ethernet"])
+    );
+}
