@@ -84,6 +84,9 @@ pub struct ScanArgs {
     /// Analyse only the records this BPF expression selects (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Also write the packets of the reported transfers' flows to this capture file.
     #[arg(long, value_name = "FILE.pcap")]
     pub carve: Option<PathBuf>,

@@ -90,11 +90,19 @@ fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
 }
 
 fn run_scan(args: &ScanArgs) -> io::Result<u8> {
-    let config = scan_config(args);
+    let mut config = scan_config(args);
+    let progress = (!args.quiet && args.interface.is_none())
+        .then(|| Progress::start(&args.inputs))
+        .flatten();
+    config.progress = progress.as_ref().map(|p| p.counter.clone());
     let outcome = match &args.interface {
-        Some(interface) => live_scan(interface, args, &config)?,
-        None => scan::scan(&args.inputs, &config).map_err(io::Error::other)?,
+        Some(interface) => live_scan(interface, args, &config),
+        None => scan::scan(&args.inputs, &config).map_err(io::Error::other),
     };
+    if let Some(p) = progress {
+        p.stop();
+    }
+    let outcome = outcome?;
     let report = &outcome.report;
     let mut out = create_output(args.output.as_deref())?;
     match args.format {
@@ -184,4 +192,72 @@ fn live_scan(
     Err(io::Error::other(
         "--interface needs a build with the `libpcap` feature (cargo build --features libpcap)",
     ))
+}
+
+/// A progress bar on stderr while large inputs are read, when stderr is a terminal.
+struct Progress {
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Progress {
+    /// Inputs smaller than this in total get no bar.
+    const MIN_BYTES: u64 = 64 << 20;
+
+    fn start(inputs: &[std::path::PathBuf]) -> Option<Progress> {
+        use std::io::IsTerminal;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        if !io::stderr().is_terminal() {
+            return None;
+        }
+        let specs = mmsleak::capture::expand_inputs(inputs).ok()?;
+        let mut total = 0u64;
+        let mut exact = true;
+        for spec in &specs {
+            match spec {
+                mmsleak::capture::InputSpec::File(p) => {
+                    total += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                    // A compressed file's decompressed size is not known in advance.
+                    exact &= !p.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+                }
+                mmsleak::capture::InputSpec::Stdin => exact = false,
+            }
+        }
+        if exact && total < Self::MIN_BYTES {
+            return None;
+        }
+        let bar = if exact {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            indicatif::ProgressBar::new_spinner()
+        };
+        let counter = std::sync::Arc::new(AtomicU64::new(0));
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let (c, d) = (counter.clone(), done.clone());
+        let thread = std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                bar.set_position(c.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Some(Progress {
+            counter,
+            done,
+            thread,
+        })
+    }
+
+    fn stop(self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }

@@ -36,6 +36,8 @@ pub struct ScanConfig {
     pub mmsc: Vec<String>,
     /// A BPF expression applied to every record read (cargo feature `libpcap`).
     pub filter: Option<String>,
+    /// Bytes of input read so far, for a progress display.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Where records come from: a capture file, or (with `libpcap`) a live interface.
@@ -45,6 +47,10 @@ pub trait RecordSource {
     fn format(&self) -> Option<&'static str>;
     fn link_types(&self) -> Vec<u32>;
     fn suppressed_diagnostics(&self) -> u64;
+    /// Bytes consumed so far (for progress).
+    fn position(&self) -> u64 {
+        0
+    }
 }
 
 impl RecordSource for capture::CaptureReader {
@@ -59,6 +65,9 @@ impl RecordSource for capture::CaptureReader {
     }
     fn suppressed_diagnostics(&self) -> u64 {
         capture::CaptureReader::suppressed_diagnostics(self)
+    }
+    fn position(&self) -> u64 {
+        capture::CaptureReader::offset(self)
     }
 }
 
@@ -304,6 +313,7 @@ pub fn run_source<S: RecordSource>(
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(config)).collect();
     let mut first: Option<Timestamp> = None;
     let mut last: Option<Timestamp> = None;
+    let mut position = 0u64;
 
     loop {
         let mut batch = Vec::with_capacity(BATCH_RECORDS);
@@ -317,6 +327,14 @@ pub fn run_source<S: RecordSource>(
             }
             batch_bytes += record.data.len();
             batch.push(record);
+        }
+        if let Some(progress) = &config.progress {
+            let now = reader.position();
+            progress.fetch_add(
+                now.saturating_sub(position),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            position = now;
         }
         if batch.is_empty() {
             break;
