@@ -80,7 +80,7 @@ pre{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:
 .pdu{border-top:1px dashed var(--line);margin-top:10px;padding-top:6px}
 .no{color:var(--high);font-weight:700}
 .yes{color:#1a7f37;font-weight:600}
-.thumb{max-width:220px;max-height:220px;border:1px solid var(--line);border-radius:4px;display:block;margin:4px 0}
+.thumb{max-width:220px;max-height:220px;min-width:48px;min-height:48px;object-fit:contain;background:#fff;border:1px solid var(--line);border-radius:4px;display:block;margin:4px 0}
 .diag{font-size:14px}
 .empty{color:#57606a;font-style:italic}
 footer{margin-top:40px;color:#57606a;font-size:13px;border-top:1px solid var(--line);padding-top:10px}
@@ -489,36 +489,48 @@ fn pdu_block(out: &mut String, p: &PduReport, pdu_index: usize, record: Option<&
         escape(p.direction),
         escape(&p.message_type)
     );
-    let list = |v: &[String]| -> String {
-        if v.is_empty() {
-            "<span class=\"null\">none</span>".to_owned()
-        } else {
-            v.iter()
-                .map(|a| format!("<span class=\"wrap\">{}</span>", escape(a)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    let rows: [(&str, String); 13] = [
-        ("transaction id", opt(p.transaction_id.as_deref())),
-        ("MMS version", opt(p.mms_version.as_deref())),
-        ("message id", opt(p.message_id.as_deref())),
-        ("from", opt(p.from.as_deref())),
-        ("to", list(&p.to)),
-        ("cc", list(&p.cc)),
-        ("bcc", list(&p.bcc)),
-        ("subject", opt(p.subject.as_deref())),
-        ("content location", opt(p.content_location.as_deref())),
-        ("date", opt(p.date.as_deref())),
-        ("expiry", opt(p.expiry.as_deref())),
-        (
-            "message size",
-            p.message_size
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "<span class=\"null\">none</span>".to_owned()),
-        ),
-        ("content type", opt(p.content_type.as_deref())),
+    let text = |v: &str| format!("<span class=\"wrap\">{}</span>", escape(v));
+    // Absent fields are left out, except `from`: its absence means the phone let the MMSC
+    // insert the sender's address.
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    let optional = [
+        ("transaction id", p.transaction_id.as_deref()),
+        ("MMS version", p.mms_version.as_deref()),
+        ("message id", p.message_id.as_deref()),
     ];
+    rows.extend(
+        optional
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, text(v)))),
+    );
+    rows.push((
+        "from",
+        p.from.as_deref().map(text).unwrap_or_else(|| {
+            "<span class=\"null\">none (inserted by the MMSC)</span>".to_owned()
+        }),
+    ));
+    for (k, v) in [("to", &p.to), ("cc", &p.cc), ("bcc", &p.bcc)] {
+        if !v.is_empty() {
+            rows.push((k, v.iter().map(|a| text(a)).collect::<Vec<_>>().join(", ")));
+        }
+    }
+    let optional = [
+        ("subject", p.subject.as_deref()),
+        ("content location", p.content_location.as_deref()),
+        ("date", p.date.as_deref()),
+        ("expiry", p.expiry.as_deref()),
+    ];
+    rows.extend(
+        optional
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, text(v)))),
+    );
+    if let Some(n) = p.message_size {
+        rows.push(("message size", n.to_string()));
+    }
+    if let Some(ct) = &p.content_type {
+        rows.push(("content type", text(ct)));
+    }
     for (k, v) in rows {
         let _ = write!(out, "<dt>{k}</dt><dd>{v}</dd>");
     }
