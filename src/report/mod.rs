@@ -1,6 +1,7 @@
-//! Stage 7 — report: findings → table, JSON, JSON Lines, CSV, HTML.
+//! Stage 7 — report: findings → table, JSON, JSON Lines, CSV, HTML; extraction.
 
 pub mod csv;
+pub mod extract;
 pub mod html;
 pub mod jsonl;
 pub mod model;
