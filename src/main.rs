@@ -8,6 +8,7 @@ use mmsleak::report::model::Severity;
 use mmsleak::report::{self, sanitize};
 use mmsleak::scan::{self, ScanConfig};
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
-        Command::Inspect(args) => mmsleak::inspect::run(&args).map(|()| 0),
+        Command::Inspect(args) => run_inspect(&args),
         Command::Rules(args) => print_rules(&args).map(|()| 0),
     };
     match result {
@@ -44,23 +45,77 @@ fn severity(arg: SeverityArg) -> Severity {
     }
 }
 
-fn run_scan(args: &ScanArgs) -> io::Result<u8> {
-    let config = ScanConfig::from_args(args).map_err(io::Error::other)?;
-    let report = scan::scan(&args.inputs, &config).map_err(io::Error::other)?;
-    let mut out: Box<dyn Write> = match &args.output {
+/// The library's settings from the command line.
+fn scan_config(args: &ScanArgs) -> ScanConfig {
+    let mut config = ScanConfig {
+        threads: args.threads,
+        mmsc: args.mmsc.clone(),
+        filter: args.filter.clone(),
+        ..ScanConfig::default()
+    };
+    let l = &args.limits;
+    config.reader.max_diagnostics = l.max_diagnostics;
+    config.flow.max_flows = l.max_flows.max(1);
+    config.flow.max_buffer_per_direction = l.max_reassembly_bytes;
+    config.flow.max_buffer_total = l.max_reassembly_total;
+    config.defrag.max_datagrams = l.max_ip_fragments.max(1);
+    config.defrag.max_total_bytes = l.max_fragment_bytes;
+    config.proto.http.max_head_bytes = l.max_http_head;
+    config.proto.http.max_headers = l.max_http_headers;
+    config.proto.http.max_body_bytes = l.max_body;
+    config.proto.http.max_decoded_bytes = l.max_decompressed;
+    config.proto.http.max_decode_ratio = l.max_decompression_ratio;
+    config.proto.wap.max_body_bytes = l.max_body;
+    config.proto.wap.sar.max_segments_per_message = l.max_wtp_segments;
+    config.proto.wap.sar.max_transactions = l.max_wtp_transactions;
+    config.proto.wap.sar.max_message_bytes = l.max_body;
+    config.transfer.multipart.max_depth = l.max_multipart_depth;
+    config.transfer.multipart.max_parts = l.max_multipart_parts;
+    config.audit.show_secrets = args.show_secrets;
+    config.audit.recipient_threshold = args.recipient_threshold;
+    config
+}
+
+fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
+    Ok(match path {
         Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    })
+}
+
+fn run_scan(args: &ScanArgs) -> io::Result<u8> {
+    let config = scan_config(args);
+    let outcome = match &args.interface {
+        Some(interface) => live_scan(interface, args, &config)?,
+        None => scan::scan(&args.inputs, &config).map_err(io::Error::other)?,
     };
+    let report = &outcome.report;
+    let mut out = create_output(args.output.as_deref())?;
     match args.format {
-        OutputFormat::Table => out.write_all(report::table::render(&report, args.width).as_bytes())?,
+        OutputFormat::Table => {
+            out.write_all(report::table::render(report, args.width).as_bytes())?
+        }
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, report)?;
             out.write_all(b"\n")?;
         }
-        OutputFormat::Jsonl => report::jsonl::write(&mut out, &report)?,
-        OutputFormat::Csv => report::csv::write(&mut out, &report)?,
+        OutputFormat::Jsonl => report::jsonl::write(&mut out, report)?,
+        OutputFormat::Csv => report::csv::write(&mut out, report)?,
     }
     out.flush()?;
+    for path in &outcome.unreadable {
+        let why = report
+            .inputs
+            .iter()
+            .find(|i| &i.path == path)
+            .and_then(|i| i.diagnostics.first())
+            .map(|d| d.message.as_str())
+            .unwrap_or("unreadable");
+        eprintln!("mmsleak: {}", sanitize::terminal(why));
+    }
+    if !outcome.unreadable.is_empty() {
+        return Ok(2);
+    }
     let failed = args
         .fail_on
         .map(severity)
@@ -77,4 +132,41 @@ fn print_rules(args: &RulesArgs) -> io::Result<()> {
         out.write_all(report::table::rules(RULES, 80).as_bytes())?;
     }
     out.flush()
+}
+
+fn run_inspect(args: &mmsleak::cli::InspectArgs) -> io::Result<u8> {
+    let format = match args.format {
+        mmsleak::cli::InspectFormat::Text => mmsleak::inspect::Format::Text,
+        mmsleak::cli::InspectFormat::Json => mmsleak::inspect::Format::Json,
+    };
+    let mut out = create_output(None)?;
+    let code = mmsleak::inspect::inspect(&args.input, format, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+#[cfg(feature = "libpcap")]
+fn live_scan(
+    interface: &str,
+    args: &ScanArgs,
+    config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    scan::scan_live(
+        interface,
+        args.count,
+        args.duration.map(std::time::Duration::from_secs),
+        config,
+    )
+    .map_err(io::Error::other)
+}
+
+#[cfg(not(feature = "libpcap"))]
+fn live_scan(
+    _interface: &str,
+    _args: &ScanArgs,
+    _config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    Err(io::Error::other(
+        "--interface needs a build with the `libpcap` feature (cargo build --features libpcap)",
+    ))
 }

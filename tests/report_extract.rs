@@ -7,11 +7,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+mod report_support;
 
-use common::*;
 use mmsleak::report::extract::{MAX_NAME_BYTES, extract_all, safe_file_name, write_part};
 use proptest::prelude::*;
+use report_support::*;
 use std::path::Path;
 
 const HOSTILE_NAMES: &[&str] = &[

@@ -7,11 +7,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+mod report_support;
 
-use common::*;
 use mmsleak::report::html::render;
 use mmsleak::report::model::*;
+use report_support::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

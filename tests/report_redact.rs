@@ -7,13 +7,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+mod report_support;
 
-use common::schema::assert_valid_report;
-use common::*;
 use mmsleak::audit::engine::{AuditConfig, audit};
 use mmsleak::report::model::*;
 use mmsleak::report::redact::{WITHHELD, key_from_passphrase, random_key, redact};
+use report_support::schema::assert_valid_report;
+use report_support::*;
 use serde_json::json;
 
 const KEY: &[u8] = b"instructor's lab key";

@@ -7,12 +7,12 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+mod report_support;
 
-use common::schema::{assert_valid_jsonl, assert_valid_report, report_errors};
-use common::*;
 use mmsleak::audit::engine::{AuditConfig, audit};
 use mmsleak::report::model::*;
+use report_support::schema::{assert_valid_jsonl, assert_valid_report, report_errors};
+use report_support::*;
 use serde_json::{Value, json};
 
 #[test]
@@ -211,4 +211,14 @@ fn broken_reports_fail() {
     for (what, errors) in cases {
         assert!(!errors.is_empty(), "{what}: the schema accepted it");
     }
+}
+
+#[test]
+fn the_example_in_docs_validates() {
+    let doc = include_str!("../docs/report.md");
+    let start = doc.find("```json\n").expect("a json example") + "```json\n".len();
+    let len = doc[start..].find("```").unwrap();
+    let example: Value =
+        serde_json::from_str(&doc[start..start + len]).expect("the example parses");
+    assert_valid_report(&example);
 }

@@ -167,7 +167,11 @@ fn pdu_header<'p>(p: &'p PduReport, name: &str) -> Option<&'p str> {
 }
 
 fn endpoint(t: &TransferRecord, client: bool) -> String {
-    let e = if client { t.transfer.client } else { t.transfer.server };
+    let e = if client {
+        t.transfer.client
+    } else {
+        t.transfer.server
+    };
     match e.ip {
         std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
         std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
@@ -179,7 +183,11 @@ fn rule_index(id: &str) -> usize {
 }
 
 /// Runs every rule. Findings come out ordered by transfer (then message) and rule, with ids F1...
-pub fn audit(transfers: &[TransferRecord], messages: &[Message], config: &AuditConfig) -> Vec<Finding> {
+pub fn audit(
+    transfers: &[TransferRecord],
+    messages: &[Message],
+    config: &AuditConfig,
+) -> Vec<Finding> {
     let mut ctx = Ctx {
         config,
         drafts: Vec::new(),
@@ -236,7 +244,11 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
                 Some(id),
                 None,
                 vec![tr.first_frame],
-                format!("MMSC traffic protected only by {version} ({} → {})", endpoint(t, true), endpoint(t, false)),
+                format!(
+                    "MMSC traffic protected only by {version} ({} → {})",
+                    endpoint(t, true),
+                    endpoint(t, false)
+                ),
                 json!({"transport": tr.transport, "version": version, "sni": tr.sni}),
             );
         }
@@ -270,10 +282,13 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
     part_rules(ctx, order, t);
 }
 
+/// A request or response: its name, headers and frames.
+type HeaderSide<'a> = (&'static str, &'a [(String, String)], &'a [u64]);
+
 fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
-    let mut sides: Vec<(&str, &[(String, String)], &[u64])> = Vec::new();
+    let mut sides: Vec<HeaderSide<'_>> = Vec::new();
     if let Some(r) = &tr.request {
         sides.push(("request", &r.headers, &r.frames));
     }
@@ -297,12 +312,14 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 })
             };
             let kind = match (listed, shaped) {
-                (Some(l), Some(s)) if l == SubscriberIdKind::Subscriber => Some(s),
+                (Some(SubscriberIdKind::Subscriber), Some(s)) => Some(s),
                 (Some(l), _) => Some(l),
                 (None, s) => s,
             };
             if let Some(kind) = kind {
-                ids.push(json!({"side": side, "header": name, "value": value, "kind": kind.as_str()}));
+                ids.push(
+                    json!({"side": side, "header": name, "value": value, "kind": kind.as_str()}),
+                );
                 id_frames.extend(frames.first().copied());
             }
         }
@@ -385,7 +402,9 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                     pairs
                 };
                 for (n, v) in pairs {
-                    tokens.push(json!({"side": side, "where": hname, "name": n, "value": ctx.mask(&v)}));
+                    tokens.push(
+                        json!({"side": side, "where": hname, "name": n, "value": ctx.mask(&v)}),
+                    );
                     token_frames.extend(frames.first().copied());
                 }
             }
@@ -393,7 +412,8 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     }
     if let Some(req) = &tr.request {
         for (n, v) in credentials::url_tokens(&req.uri) {
-            tokens.push(json!({"side": "request", "where": "url", "name": n, "value": ctx.mask(&v)}));
+            tokens
+                .push(json!({"side": "request", "where": "url", "name": n, "value": ctx.mask(&v)}));
             token_frames.extend(req.frames.first().copied());
         }
     }
@@ -411,7 +431,12 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     }
 }
 
-fn credential_evidence(ctx: &Ctx<'_>, c: &Credential, side: &str, place: &str) -> (Value, Severity) {
+fn credential_evidence(
+    ctx: &Ctx<'_>,
+    c: &Credential,
+    side: &str,
+    place: &str,
+) -> (Value, Severity) {
     match c {
         Credential::Basic { user, password } => (
             json!({"side": side, "header": place, "scheme": "basic", "user": user, "password": ctx.mask(password)}),
@@ -428,7 +453,11 @@ fn credential_evidence(ctx: &Ctx<'_>, c: &Credential, side: &str, place: &str) -
         Credential::UrlUserinfo { user, password } => (
             json!({"side": side, "header": place, "scheme": "url-userinfo", "user": user,
                    "password": password.as_deref().map(|p| ctx.mask(p))}),
-            if password.is_some() { Severity::Critical } else { Severity::High },
+            if password.is_some() {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
         ),
     }
 }
@@ -455,7 +484,10 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 Some(id),
                 None,
                 vec![p.frame],
-                format!("{mt} delivered to the recipient still lists {} Bcc address(es)", p.bcc.len()),
+                format!(
+                    "{mt} delivered to the recipient still lists {} Bcc address(es)",
+                    p.bcc.len()
+                ),
                 json!({"message_type": mt, "bcc": p.bcc}),
             );
         }
@@ -528,7 +560,10 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
             }
         }
         if let Some(subject) = &p.subject {
-            let (ph, em) = (identifiers::find_phone_numbers(subject), identifiers::find_emails(subject));
+            let (ph, em) = (
+                identifiers::find_phone_numbers(subject),
+                identifiers::find_emails(subject),
+            );
             if !ph.is_empty() || !em.is_empty() {
                 places.insert("subject");
                 personal_frames.push(p.frame);
@@ -538,7 +573,10 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
         }
     }
     for (pdu, _part, text) in &t.texts {
-        let (ph, em) = (identifiers::find_phone_numbers(text), identifiers::find_emails(text));
+        let (ph, em) = (
+            identifiers::find_phone_numbers(text),
+            identifiers::find_emails(text),
+        );
         if !ph.is_empty() || !em.is_empty() {
             places.insert("text");
             personal_frames.extend(tr.pdus.get(*pdu).map(|p| p.frame));
@@ -584,7 +622,11 @@ fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
             .and_then(|pp| pp.name.clone());
         if ct.starts_with("image/") || part.data.starts_with(&[0xFF, 0xD8]) {
             if let Some(facts) = read_exif(&part.data).filter(|f| !f.is_empty()) {
-                let sev = if facts.has_gps() { Severity::High } else { Severity::Low };
+                let sev = if facts.has_gps() {
+                    Severity::High
+                } else {
+                    Severity::Low
+                };
                 let title = match (facts.latitude, facts.longitude) {
                     (Some(lat), Some(lon)) => format!(
                         "photo {} reveals where it was taken: {lat:.6}, {lon:.6}",
@@ -698,7 +740,11 @@ fn message_rules(ctx: &mut Ctx<'_>, transfers: &[TransferRecord], messages: &[Me
         let strangers: Vec<&str> = if notified_clients.is_empty() {
             Vec::new()
         } else {
-            distinct.iter().copied().filter(|c| !notified_clients.contains(c)).collect()
+            distinct
+                .iter()
+                .copied()
+                .filter(|c| !notified_clients.contains(c))
+                .collect()
         };
         if distinct.len() > 1 || !strangers.is_empty() {
             let mut frames: Vec<u64> = fetchers.iter().map(|(_, _, f, _)| *f).collect();
@@ -749,9 +795,16 @@ fn message_rules(ctx: &mut Ctx<'_>, transfers: &[TransferRecord], messages: &[Me
 
     // Sequential tokens across messages.
     if tokens_for_sequence.len() >= 2 {
-        let toks: Vec<&str> = tokens_for_sequence.iter().map(|(_, t, ..)| t.as_str()).collect();
+        let toks: Vec<&str> = tokens_for_sequence
+            .iter()
+            .map(|(_, t, ..)| t.as_str())
+            .collect();
         if entropy::sequential(&toks, 16) {
-            let mi = tokens_for_sequence.iter().map(|(.., i)| *i).max().unwrap_or(0);
+            let mi = tokens_for_sequence
+                .iter()
+                .map(|(.., i)| *i)
+                .max()
+                .unwrap_or(0);
             ctx.add(
                 (transfers.len() + mi, 1),
                 "guessable-content-url",

@@ -172,7 +172,10 @@ mod tests {
         assert_eq!(ids.len(), RULES.len());
         assert_eq!(RULES.len(), 15);
         for id in ids {
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! One folder per protocol: a pure parser (bytes → typed structs borrowing the input) and, apart
 //! from it, the state machine that needs history (reassembly, sessions, pairing).
 
+pub mod dispatch;
 pub mod http;
 pub mod mms;
 pub mod tls;

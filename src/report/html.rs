@@ -633,11 +633,13 @@ fn transfer_article(out: &mut String, t: &Transfer, record: Option<&TransferReco
         headers_table(out, &req.headers);
     }
     if let Some(resp) = &t.response {
+        let status = resp
+            .status
+            .map_or_else(|| "no status (push)".to_owned(), |s| format!("status {s}"));
         let _ = write!(
             out,
-            "<h4>Response (frames {})</h4><p class=\"mono\">status {}</p>",
+            "<h4>Response (frames {})</h4><p class=\"mono\">{status}</p>",
             frames_list(&resp.frames),
-            resp.status
         );
         headers_table(out, &resp.headers);
     }

@@ -139,7 +139,8 @@ pub struct RequestReport {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ResponseReport {
-    pub status: u16,
+    /// HTTP status; null for a push (no status travels with it).
+    pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
     pub frames: Vec<u64>,
 }

@@ -32,7 +32,10 @@ fn fmt_bytes(n: u64) -> String {
 }
 
 fn inputs_table(inputs: &[InputReport], width: u16) -> String {
-    let mut t = new_table(width, &["input", "format", "link", "packets", "bytes", "span"]);
+    let mut t = new_table(
+        width,
+        &["input", "format", "link", "packets", "bytes", "span"],
+    );
     for i in inputs {
         let span = match (&i.first_time, &i.last_time) {
             (Some(a), Some(b)) => format!("{a}\n{b}"),
@@ -53,7 +56,14 @@ fn inputs_table(inputs: &[InputReport], width: u16) -> String {
 fn transfers_table(transfers: &[Transfer], width: u16) -> String {
     let mut t = new_table(
         width,
-        &["id", "transport", "client → server", "enc", "messages", "parts"],
+        &[
+            "id",
+            "transport",
+            "client → server",
+            "enc",
+            "messages",
+            "parts",
+        ],
     );
     for tr in transfers {
         let types: Vec<&str> = tr.pdus.iter().map(|p| p.message_type.as_str()).collect();
@@ -113,16 +123,16 @@ pub fn render(report: &Report, width: u16) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "mmsleak {} — {} input(s), {} packets, {} flows, {} transfers ({} cleartext, {} encrypted), \
-         {} messages",
+        "mmsleak {}: {} input(s), {} packets, {} flows",
         report.tool.version,
         report.inputs.len(),
         s.packets,
-        s.flows,
-        s.transfers,
-        s.cleartext_transfers,
-        s.encrypted_transfers,
-        s.messages
+        s.flows
+    );
+    let _ = writeln!(
+        out,
+        "transfers: {} ({} cleartext, {} encrypted), messages: {}",
+        s.transfers, s.cleartext_transfers, s.encrypted_transfers, s.messages
     );
     let _ = writeln!(
         out,

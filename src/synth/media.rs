@@ -52,7 +52,11 @@ pub fn exif_tiff(meta: &PhotoMeta) -> Vec<u8> {
         Field {
             tag: Tag::GPSLatitudeRef,
             ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![if meta.latitude < 0.0 { b"S".to_vec() } else { b"N".to_vec() }]),
+            value: Value::Ascii(vec![if meta.latitude < 0.0 {
+                b"S".to_vec()
+            } else {
+                b"N".to_vec()
+            }]),
         },
         Field {
             tag: Tag::GPSLatitude,
@@ -62,7 +66,11 @@ pub fn exif_tiff(meta: &PhotoMeta) -> Vec<u8> {
         Field {
             tag: Tag::GPSLongitudeRef,
             ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![if meta.longitude < 0.0 { b"W".to_vec() } else { b"E".to_vec() }]),
+            value: Value::Ascii(vec![if meta.longitude < 0.0 {
+                b"W".to_vec()
+            } else {
+                b"E".to_vec()
+            }]),
         },
         Field {
             tag: Tag::GPSLongitude,
@@ -77,7 +85,10 @@ pub fn exif_tiff(meta: &PhotoMeta) -> Vec<u8> {
         Field {
             tag: Tag::GPSAltitude,
             ifd_num: In::PRIMARY,
-            value: Value::Rational(vec![Rational::from(((meta.altitude.abs() * 10.0).round() as u32, 10))]),
+            value: Value::Rational(vec![Rational::from((
+                (meta.altitude.abs() * 10.0).round() as u32,
+                10,
+            ))]),
         },
     ];
     let mut w = Writer::new();
@@ -107,7 +118,9 @@ pub fn jpeg(meta: Option<&PhotoMeta>, grey: u8) -> Vec<u8> {
     j.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x43, 0x00]);
     j.extend_from_slice(&[1u8; 64]);
     // SOF0: 8 bits, 8x8, one component (id 1, 1x1 sampling, table 0).
-    j.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00]);
+    j.extend_from_slice(&[
+        0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00,
+    ]);
     // DHT DC table 0: one code of length 1 for category 0.
     j.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x14, 0x00, 0x01]);
     j.extend_from_slice(&[0u8; 15]);

@@ -344,7 +344,12 @@ pub struct TcpSession {
 }
 
 impl TcpSession {
-    pub fn new(client: (IpAddr, u16), server: (IpAddr, u16), client_isn: u32, server_isn: u32) -> Self {
+    pub fn new(
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        client_isn: u32,
+        server_isn: u32,
+    ) -> Self {
         TcpSession {
             client,
             server,
@@ -370,7 +375,13 @@ impl TcpSession {
             window: 65535,
         };
         self.ident = self.ident.wrapping_add(1);
-        ip(src.0, dst.0, PROTO_TCP, self.ident, &tcp(src.0, dst.0, h, payload))
+        ip(
+            src.0,
+            dst.0,
+            PROTO_TCP,
+            self.ident,
+            &tcp(src.0, dst.0, h, payload),
+        )
     }
 
     /// SYN, SYN-ACK, ACK.

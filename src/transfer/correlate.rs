@@ -23,7 +23,11 @@ pub fn location_key(url: &str) -> String {
         Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i..).unwrap_or("")),
         None => (rest, ""),
     };
-    let host = authority.rsplit('@').next().unwrap_or(authority).to_ascii_lowercase();
+    let host = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or(authority)
+        .to_ascii_lowercase();
     let host = match (scheme.as_str(), host.rsplit_once(':')) {
         ("http", Some((h, "80"))) | ("https", Some((h, "443"))) => h.to_owned(),
         _ => host,
@@ -129,7 +133,11 @@ pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
             .any(|p| p.direction == "to-client" && p.message_type == "m-retrieve-conf");
         nodes.push(Node {
             transfer: ti,
-            frame: req.frames.first().copied().unwrap_or(t.transfer.first_frame),
+            frame: req
+                .frames
+                .first()
+                .copied()
+                .unwrap_or(t.transfer.first_frame),
             message_type: if carries_retrieve {
                 "retrieval-request".into()
             } else {
@@ -187,7 +195,10 @@ pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
     for g in groups {
         let members: Vec<&Node> = g.iter().filter_map(|&i| nodes.get(i)).collect();
         // A lone request with no PDU is not a message.
-        if members.iter().all(|n| n.message_type.starts_with("retrieval-request")) {
+        if members
+            .iter()
+            .all(|n| n.message_type.starts_with("retrieval-request"))
+        {
             continue;
         }
         let mut transaction_ids: Vec<String> = Vec::new();
@@ -236,7 +247,13 @@ mod tests {
             location_key("HTTP://MMSC.Example.com:80/get?id=1#x"),
             "http://mmsc.example.com/get?id=1"
         );
-        assert_eq!(location_key("http://mmsc.example.com"), "http://mmsc.example.com/");
-        assert_eq!(location_key("http://mmsc.example.com:8002/a"), "http://mmsc.example.com:8002/a");
+        assert_eq!(
+            location_key("http://mmsc.example.com"),
+            "http://mmsc.example.com/"
+        );
+        assert_eq!(
+            location_key("http://mmsc.example.com:8002/a"),
+            "http://mmsc.example.com:8002/a"
+        );
     }
 }

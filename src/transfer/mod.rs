@@ -4,6 +4,7 @@
 //! its reply, a push, or an encrypted connection to an MMSC. A message is the set of PDUs of one
 //! MMS correlated across transfers and transports (see [`correlate`]).
 
+pub mod build;
 pub mod correlate;
 
 use crate::report::model;
@@ -33,15 +34,23 @@ pub struct TransferRecord {
     pub parts: Vec<PartContent>,
     /// Decoded text of the PDUs' text and SMIL parts, with the part they came from.
     pub texts: Vec<(usize, usize, String)>,
+    /// Every PDU decoded field by field (for `inspect`), when the transfer stage was asked to keep
+    /// them.
+    pub details: Vec<Vec<(String, String)>>,
 }
 
 impl TransferRecord {
     /// The sort key that makes output deterministic: input, then first frame.
-    pub fn order_key(&self) -> (usize, u64, u64) {
+    pub fn order_key(&self) -> impl Ord + '_ {
+        let t = &self.transfer;
         (
             self.input_index,
-            self.transfer.first_frame,
-            self.transfer.last_frame,
+            t.first_frame,
+            t.last_frame,
+            t.transport,
+            (t.client.ip, t.client.port, t.server.ip, t.server.port),
+            t.request.as_ref().map(|r| (&r.method, &r.uri)),
+            t.pdus.first().map(|p| p.frame),
         )
     }
 }

@@ -8,11 +8,17 @@ pub enum Credential {
     /// HTTP Basic (RFC 7617): user and password in clear once base64 is undone.
     Basic { user: String, password: String },
     /// HTTP Digest (RFC 7616): the user and realm are readable; the response is a hash.
-    Digest { user: Option<String>, realm: Option<String> },
+    Digest {
+        user: Option<String>,
+        realm: Option<String>,
+    },
     /// Bearer or another scheme: the token itself.
     Token { scheme: String, token: String },
     /// `user:password@` in a URL.
-    UrlUserinfo { user: String, password: Option<String> },
+    UrlUserinfo {
+        user: String,
+        password: Option<String>,
+    },
 }
 
 impl Credential {
@@ -34,7 +40,9 @@ pub fn parse_authorization(value: &str) -> Option<Credential> {
     if scheme.eq_ignore_ascii_case("basic") {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(rest.trim_end_matches('='))
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(rest.trim_end_matches('=')))
+            .or_else(|_| {
+                base64::engine::general_purpose::STANDARD_NO_PAD.decode(rest.trim_end_matches('='))
+            })
             .ok();
         let decoded = match raw {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -138,9 +146,7 @@ pub const TOKEN_PARAMS: &[&str] = &[
 fn is_token_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     TOKEN_PARAMS.iter().any(|t| {
-        lower == *t
-            || lower.ends_with(&format!("_{t}"))
-            || lower.ends_with(&format!("-{t}"))
+        lower == *t || lower.ends_with(&format!("_{t}")) || lower.ends_with(&format!("-{t}"))
     })
 }
 
@@ -206,7 +212,8 @@ mod tests {
 
     #[test]
     fn digest_user_and_realm() {
-        let v = r#"Digest username="+15550101", realm="mms.example.com", nonce="abc", response="f00""#;
+        let v =
+            r#"Digest username="+15550101", realm="mms.example.com", nonce="abc", response="f00""#;
         assert_eq!(
             parse_authorization(v),
             Some(Credential::Digest {

@@ -26,7 +26,9 @@ pub fn token_entropy_bits(token: &str) -> f64 {
     let all = |f: fn(&char) -> bool| token.chars().all(|c| f(&c));
     let alphabet: f64 = if all(char::is_ascii_digit) {
         10.0
-    } else if all(char::is_ascii_hexdigit) && (all(|c| !c.is_ascii_uppercase()) || all(|c| !c.is_ascii_lowercase())) {
+    } else if all(char::is_ascii_hexdigit)
+        && (all(|c| !c.is_ascii_uppercase()) || all(|c| !c.is_ascii_lowercase()))
+    {
         16.0
     } else if all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
         || all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
@@ -80,7 +82,11 @@ pub fn sequential(tokens: &[&str], max_step: u64) -> bool {
         };
         let digits = n.to_string().len();
         let prefix_len = t.len().saturating_sub(digits);
-        let prefix = t.get(..prefix_len).unwrap_or("").trim_end_matches('0').to_owned();
+        let prefix = t
+            .get(..prefix_len)
+            .unwrap_or("")
+            .trim_end_matches('0')
+            .to_owned();
         numbered.push((prefix, n));
     }
     let first_prefix = numbered.first().map(|(p, _)| p.clone()).unwrap_or_default();
@@ -90,7 +96,10 @@ pub fn sequential(tokens: &[&str], max_step: u64) -> bool {
     let mut nums: Vec<u64> = numbered.iter().map(|(_, n)| *n).collect();
     nums.sort_unstable();
     nums.dedup();
-    nums.len() >= 2 && nums.windows(2).all(|w| matches!(w, [a, b] if b - a <= max_step))
+    nums.len() >= 2
+        && nums
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if b - a <= max_step))
 }
 
 #[cfg(test)]
@@ -107,7 +116,11 @@ mod tests {
         assert!(token_entropy_bits("42") < 10.0);
         assert!(token_entropy_bits("aaaaaaaaaaaaaaaa") < 20.0);
         let strong = "Qm9yZW1pcHN1bWRvbG9yc2l0YW1ldA";
-        assert!(token_entropy_bits(strong) > 100.0, "{}", token_entropy_bits(strong));
+        assert!(
+            token_entropy_bits(strong) > 100.0,
+            "{}",
+            token_entropy_bits(strong)
+        );
     }
 
     #[test]

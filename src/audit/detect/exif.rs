@@ -40,7 +40,7 @@ fn rational_degrees(v: &Value) -> Option<f64> {
                 deg += part.to_f64() / scale;
                 scale *= 60.0;
             }
-            (deg.is_finite() && r.first().is_some()).then_some(deg)
+            (deg.is_finite() && !r.is_empty()).then_some(deg)
         }
         _ => None,
     }
@@ -51,7 +51,12 @@ fn ascii(v: &Value) -> Option<String> {
         Value::Ascii(parts) => {
             let s = parts
                 .iter()
-                .map(|p| String::from_utf8_lossy(p).trim_end_matches('\0').trim().to_owned())
+                .map(|p| {
+                    String::from_utf8_lossy(p)
+                        .trim_end_matches('\0')
+                        .trim()
+                        .to_owned()
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             (!s.is_empty()).then_some(s)
@@ -83,7 +88,8 @@ pub fn read_exif(image: &[u8]) -> Option<ExifFacts> {
         && let Some(a) = r.first()
         && a.denom != 0
     {
-        let below = matches!(field(Tag::GPSAltitudeRef), Some(Value::Byte(b)) if b.first() == Some(&1));
+        let below =
+            matches!(field(Tag::GPSAltitudeRef), Some(Value::Byte(b)) if b.first() == Some(&1));
         let alt = a.to_f64();
         facts.altitude = Some(if below { -alt } else { alt });
     }

@@ -141,7 +141,12 @@ pub fn normalize_address(raw: &str) -> Address {
         return Address::Email(value.to_ascii_lowercase());
     }
     let np = normalize_phone(value);
-    if np.trim_start_matches('+').len() >= 5 && np.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()) {
+    if np.trim_start_matches('+').len() >= 5
+        && np
+            .trim_start_matches('+')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
         return Address::Phone(np);
     }
     Address::Other(raw.to_owned())
@@ -235,7 +240,9 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
                 digits.push(d);
             } else if (d == '+' && j == i) || d == '(' || d == ')' {
             } else if matches!(d, ' ' | '-' | '.')
-                && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit() || *n == '(')
+                && chars
+                    .get(j + 1)
+                    .is_some_and(|n| n.is_ascii_digit() || *n == '(')
                 && !digits.is_empty()
             {
                 separators += 1;
@@ -254,7 +261,9 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
         let n = digits.len();
         let plausible = next_ok
             && n <= 15
-            && ((plus && n >= 8) || (!plus && n >= 10) || (!plus && n >= 7 && separators >= 1 && separators <= 4));
+            && ((plus && n >= 8)
+                || (!plus && n >= 10)
+                || (!plus && n >= 7 && (1..=4).contains(&separators)));
         if plausible {
             let num = if plus { format!("+{digits}") } else { digits };
             if !out.contains(&num) {
@@ -277,19 +286,40 @@ mod tests {
         // 49015420323751 + check digit 8: a commonly cited valid IMEI.
         assert!(luhn_valid("490154203237518"));
         assert!(!luhn_valid("490154203237519"));
-        assert_eq!(classify_identifier("490154203237518"), Some(SubscriberIdKind::Imei));
-        assert_eq!(classify_identifier("001010123456789"), Some(SubscriberIdKind::Imsi));
-        assert_eq!(classify_identifier("+15550101"), Some(SubscriberIdKind::Msisdn));
-        assert_eq!(classify_identifier("+155501010"), Some(SubscriberIdKind::Msisdn));
-        assert_eq!(classify_identifier("15555550123"), Some(SubscriberIdKind::Msisdn));
+        assert_eq!(
+            classify_identifier("490154203237518"),
+            Some(SubscriberIdKind::Imei)
+        );
+        assert_eq!(
+            classify_identifier("001010123456789"),
+            Some(SubscriberIdKind::Imsi)
+        );
+        assert_eq!(
+            classify_identifier("+15550101"),
+            Some(SubscriberIdKind::Msisdn)
+        );
+        assert_eq!(
+            classify_identifier("+155501010"),
+            Some(SubscriberIdKind::Msisdn)
+        );
+        assert_eq!(
+            classify_identifier("15555550123"),
+            Some(SubscriberIdKind::Msisdn)
+        );
         assert_eq!(classify_identifier("keep-alive"), None);
         assert_eq!(classify_identifier("1234"), None);
     }
 
     #[test]
     fn header_list_is_case_insensitive() {
-        assert_eq!(subscriber_header("X-MSISDN"), Some(SubscriberIdKind::Msisdn));
-        assert_eq!(subscriber_header("x-up-calling-line-id"), Some(SubscriberIdKind::Msisdn));
+        assert_eq!(
+            subscriber_header("X-MSISDN"),
+            Some(SubscriberIdKind::Msisdn)
+        );
+        assert_eq!(
+            subscriber_header("x-up-calling-line-id"),
+            Some(SubscriberIdKind::Msisdn)
+        );
         assert_eq!(subscriber_header("X-Imsi"), Some(SubscriberIdKind::Imsi));
         assert_eq!(subscriber_header("Host"), None);
     }
@@ -315,7 +345,10 @@ mod tests {
         let t = "Call me on +1 555 0142 or mail bob.smith@example.org. Ref 2024, id 7.";
         assert_eq!(find_phone_numbers(t), vec!["+15550142".to_string()]);
         assert_eq!(find_emails(t), vec!["bob.smith@example.org".to_string()]);
-        assert_eq!(find_phone_numbers("tel 555-0123 now"), vec!["5550123".to_string()]);
+        assert_eq!(
+            find_phone_numbers("tel 555-0123 now"),
+            vec!["5550123".to_string()]
+        );
         assert!(find_phone_numbers("version 1.2.3 year 2024").is_empty());
         assert!(find_emails("a@b no-domain@ x@y.z").contains(&"x@y.z".to_string()));
     }

@@ -75,7 +75,10 @@ pub fn parse_card(data: &[u8]) -> CardFacts {
             "FN" => push_unique(&mut facts.names, value),
             "N" if facts.names.is_empty() => {
                 let parts: Vec<&str> = value.split(';').filter(|p| !p.is_empty()).collect();
-                push_unique(&mut facts.names, parts.into_iter().rev().collect::<Vec<_>>().join(" "));
+                push_unique(
+                    &mut facts.names,
+                    parts.into_iter().rev().collect::<Vec<_>>().join(" "),
+                );
             }
             "TEL" => push_unique(
                 &mut facts.phones,
@@ -92,7 +95,10 @@ pub fn parse_card(data: &[u8]) -> CardFacts {
             ),
             "SUMMARY" | "LOCATION" => push_unique(&mut facts.events, value),
             "ORGANIZER" | "ATTENDEE" => {
-                if let Some(mail) = value.strip_prefix("mailto:").or(value.strip_prefix("MAILTO:")) {
+                if let Some(mail) = value
+                    .strip_prefix("mailto:")
+                    .or(value.strip_prefix("MAILTO:"))
+                {
                     push_unique(&mut facts.emails, mail.to_owned());
                 }
                 if let Some(cn) = prop

@@ -1,0 +1,281 @@
+//! The symmetric flow key: both directions of a conversation map to one [`FlowKey`].
+//!
+//! A key holds the two transport endpoints in canonical order (the smaller `(ip, port)` first),
+//! the IP protocol, the 802.1Q tags and, for traffic carried in GTP-U, the tunnel.
+//!
+//! **GTP-U tunnels.** A bearer's uplink and downlink G-PDUs carry different TEIDs (each side
+//! chooses the TEID it receives on, 3GPP TS 29.281 §5.1), so a key with the TEID in it cannot be
+//! symmetric on real traffic. The key therefore holds the outer endpoint pair in canonical order
+//! plus the TEID *as carried by the packet*; the flow table pairs the two TEIDs of a bearer
+//! when it sees the reverse direction of a flow it already holds (same inner endpoints, same outer
+//! pair, opposite outer direction) and then answers to both keys. Two subscribers behind the same
+//! tunnel endpoints therefore never mix when their TEIDs differ, and a bearer whose two directions
+//! use the same TEID (as lab generators often do) matches directly.
+//! [`FlowKey::shard_hash`] leaves the TEID out so both directions of a bearer land in one shard.
+
+use crate::packet::{Packet, Transport, Tunnel, VlanTags};
+use std::net::{IpAddr, SocketAddr};
+
+/// The transport protocols a flow can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IpProtocol {
+    Tcp,
+    Udp,
+}
+
+impl IpProtocol {
+    /// The IP protocol number (RFC 9293, RFC 768).
+    pub fn number(self) -> u8 {
+        match self {
+            IpProtocol::Tcp => 6,
+            IpProtocol::Udp => 17,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpProtocol::Tcp => "tcp",
+            IpProtocol::Udp => "udp",
+        }
+    }
+}
+
+/// One side of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn new(ip: IpAddr, port: u16) -> Self {
+        Endpoint { ip, port }
+    }
+
+    pub fn socket_addr(self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+}
+
+/// The GTP-U tunnel part of a key: the outer addresses in canonical order and the TEID the packet
+/// carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TunnelKey {
+    pub lo: IpAddr,
+    pub hi: IpAddr,
+    pub teid: u32,
+}
+
+impl TunnelKey {
+    pub fn new(tunnel: &Tunnel) -> Self {
+        let (lo, hi) = if tunnel.outer_src <= tunnel.outer_dst {
+            (tunnel.outer_src, tunnel.outer_dst)
+        } else {
+            (tunnel.outer_dst, tunnel.outer_src)
+        };
+        TunnelKey {
+            lo,
+            hi,
+            teid: tunnel.teid,
+        }
+    }
+}
+
+/// What identifies a flow, the same for both of its directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// The smaller endpoint.
+    pub lo: Endpoint,
+    /// The larger endpoint.
+    pub hi: Endpoint,
+    pub protocol: IpProtocol,
+    pub vlan: VlanTags,
+    pub tunnel: Option<TunnelKey>,
+}
+
+impl FlowKey {
+    /// The key of a conversation between `a` and `b`, whichever of them sent the packet.
+    pub fn new(
+        protocol: IpProtocol,
+        a: Endpoint,
+        b: Endpoint,
+        vlan: VlanTags,
+        tunnel: Option<&Tunnel>,
+    ) -> Self {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey {
+            lo,
+            hi,
+            protocol,
+            vlan,
+            tunnel: tunnel.map(TunnelKey::new),
+        }
+    }
+
+    /// The key of a TCP or UDP packet; `None` for other IP protocols.
+    pub fn from_packet(pkt: &Packet<'_>) -> Option<Self> {
+        let (protocol, src_port, dst_port) = match &pkt.transport {
+            Transport::Tcp(seg) => (IpProtocol::Tcp, seg.src_port, seg.dst_port),
+            Transport::Udp(dgram) => (IpProtocol::Udp, dgram.src_port, dgram.dst_port),
+            Transport::Other { .. } => return None,
+        };
+        Some(FlowKey::new(
+            protocol,
+            Endpoint::new(pkt.src, src_port),
+            Endpoint::new(pkt.dst, dst_port),
+            pkt.vlan,
+            pkt.tunnel.as_ref(),
+        ))
+    }
+
+    /// The same key with the TEID cleared: what the two directions of a GTP-U bearer share.
+    pub fn without_teid(&self) -> Self {
+        let mut key = *self;
+        if let Some(tunnel) = key.tunnel.as_mut() {
+            tunnel.teid = 0;
+        }
+        key
+    }
+
+    /// A fast 64-bit hash, equal for both directions and stable across runs and platforms
+    /// (no random seed), for spreading flows over worker threads. The TEID is left out (see the
+    /// module documentation) so both directions of a GTP-U bearer hash alike.
+    pub fn shard_hash(&self) -> u64 {
+        let mut h = ShardHasher::new();
+        h.ip(self.lo.ip);
+        h.word(u64::from(self.lo.port));
+        h.ip(self.hi.ip);
+        h.word(u64::from(self.hi.port));
+        h.word(u64::from(self.protocol.number()));
+        h.word(vlan_word(self.vlan));
+        if let Some(tunnel) = &self.tunnel {
+            h.ip(tunnel.lo);
+            h.ip(tunnel.hi);
+        }
+        h.finish()
+    }
+}
+
+fn vlan_word(vlan: VlanTags) -> u64 {
+    // 0x1_0000 marks a present tag so that "no tag" and "tag 0" differ.
+    let tag = |t: Option<u16>| t.map_or(0u64, |v| 0x1_0000 | u64::from(v));
+    (tag(vlan.outer) << 32) | tag(vlan.inner)
+}
+
+/// A multiply-xorshift mixer over 64-bit words (constants from splitmix64).
+struct ShardHasher(u64);
+
+impl ShardHasher {
+    fn new() -> Self {
+        ShardHasher(0x243F_6A88_85A3_08D3)
+    }
+
+    fn word(&mut self, w: u64) {
+        let x = (self.0 ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 31);
+    }
+
+    fn ip(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(v4) => self.word(0x4_0000_0000 | u64::from(u32::from(v4))),
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                self.word(6);
+                self.word((bits >> 64) as u64);
+                self.word(bits as u64);
+            }
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)), port)
+    }
+
+    fn tunnel(src: u8, dst: u8, teid: u32) -> Tunnel {
+        Tunnel {
+            teid,
+            outer_src: IpAddr::V4(Ipv4Addr::new(198, 51, 100, src)),
+            outer_dst: IpAddr::V4(Ipv4Addr::new(198, 51, 100, dst)),
+        }
+    }
+
+    #[test]
+    fn both_directions_share_a_key_and_hash() {
+        let vlan = VlanTags {
+            outer: Some(10),
+            inner: Some(20),
+        };
+        let t_up = tunnel(1, 2, 7);
+        let t_down = tunnel(2, 1, 7);
+        let up = FlowKey::new(IpProtocol::Tcp, ep(1, 40000), ep(2, 80), vlan, Some(&t_up));
+        let down = FlowKey::new(
+            IpProtocol::Tcp,
+            ep(2, 80),
+            ep(1, 40000),
+            vlan,
+            Some(&t_down),
+        );
+        assert_eq!(up, down);
+        assert_eq!(up.shard_hash(), down.shard_hash());
+    }
+
+    #[test]
+    fn teid_splits_keys_but_not_shards() {
+        let a = FlowKey::new(
+            IpProtocol::Udp,
+            ep(1, 9200),
+            ep(2, 50000),
+            VlanTags::default(),
+            Some(&tunnel(1, 2, 100)),
+        );
+        let b = FlowKey::new(
+            IpProtocol::Udp,
+            ep(2, 50000),
+            ep(1, 9200),
+            VlanTags::default(),
+            Some(&tunnel(2, 1, 200)),
+        );
+        assert_ne!(a, b);
+        assert_eq!(a.without_teid(), b.without_teid());
+        assert_eq!(a.shard_hash(), b.shard_hash());
+    }
+
+    #[test]
+    fn hash_is_stable_and_separates_fields() {
+        let base = FlowKey::new(
+            IpProtocol::Tcp,
+            ep(1, 1),
+            ep(2, 2),
+            VlanTags::default(),
+            None,
+        );
+        // A fixed value: the hash must not change between runs or builds.
+        assert_eq!(base.shard_hash(), 7_215_151_279_278_409_522);
+        let udp = FlowKey {
+            protocol: IpProtocol::Udp,
+            ..base
+        };
+        let tagged = FlowKey {
+            vlan: VlanTags {
+                outer: Some(0),
+                inner: None,
+            },
+            ..base
+        };
+        assert_ne!(base.shard_hash(), udp.shard_hash());
+        assert_ne!(base.shard_hash(), tagged.shard_hash());
+    }
+}
