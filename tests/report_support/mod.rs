@@ -146,6 +146,7 @@ pub fn record(transfer: Transfer, parts: Vec<PartContent>) -> TransferRecord {
         parts,
         texts: vec![],
         details: vec![],
+        pdu_bytes: vec![],
     }
 }
 
@@ -546,6 +547,7 @@ pub fn full_report() -> (Report, Vec<TransferRecord>) {
             bytes: 65_536,
             first_time: Some("2024-05-01T10:00:00.000000Z".into()),
             last_time: Some("2024-05-01T10:01:24.000000Z".into()),
+            duration_secs: Some(84.0),
             diagnostics: vec![
                 DiagnosticReport {
                     frame: Some(33),
@@ -571,6 +573,7 @@ pub fn full_report() -> (Report, Vec<TransferRecord>) {
             bytes: 0,
             first_time: None,
             last_time: None,
+            duration_secs: None,
             diagnostics: vec![DiagnosticReport {
                 frame: None,
                 offset: None,
@@ -623,6 +626,7 @@ pub fn empty_report() -> Report {
             bytes: 24,
             first_time: None,
             last_time: None,
+            duration_secs: None,
             diagnostics: vec![],
             diagnostics_suppressed: 0,
             non_ip_frames: 0,
