@@ -1,0 +1,391 @@
+//! Generated hostile captures through the real binary: each must finish, stay within its caps
+//! (peak resident memory is measured from /proc while it runs) and say what it cut.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use mmsleak::capture::{ByteOrder, PcapWriter};
+use mmsleak::proto::mms::{MessageType, MmsField, MmsPdu, MmsValue, encode};
+use mmsleak::proto::wsp::encoding::{ContentType, encode_content_type, encode_uintvar};
+use mmsleak::proto::wtp::parser::{
+    InvokeHeader, SegmentPlan, TransactionClass, WtpMessageKind, encode_segmented,
+};
+use mmsleak::synth::net::{self, Link, TcpSession};
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Runs `mmsleak scan --format json ARGS PATH`, sampling the child's peak RSS (VmHWM) until it
+/// exits. Returns the report and the peak in KiB.
+fn scan_measured(path: &Path, args: &[&str]) -> (Value, u64) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mmsleak"));
+    cmd.args(["scan", "--format", "json", "--quiet"])
+        .args(args)
+        .arg(path);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::BufReader::new(stdout), &mut buf).unwrap();
+        buf
+    });
+    let mut peak = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            for line in status.lines() {
+                if let Some(v) = line.strip_prefix("VmHWM:") {
+                    let kib: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    peak = peak.max(kib);
+                }
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = child.wait().unwrap();
+    let out = reader.join().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "mmsleak failed on {}",
+        path.display()
+    );
+    eprintln!(
+        "{}: peak RSS {peak} KiB",
+        path.file_name().unwrap().to_string_lossy()
+    );
+    (serde_json::from_slice(&out).unwrap(), peak)
+}
+
+fn diagnostics(report: &Value) -> Vec<String> {
+    report["inputs"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "[{}] {}",
+                d["layer"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn any(diags: &[String], needle: &str) -> bool {
+    diags.iter().any(|d| d.contains(needle))
+}
+
+const MIB: u64 = 1024;
+
+#[test]
+fn a_million_distinct_flows_stay_under_the_flow_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("million.pcap");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapWriter::new(file, 101, 65535, false).unwrap();
+    let dst = ip("198.51.100.1");
+    for i in 0..1_000_000u32 {
+        let src = std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, (i % 250) as u8 + 1));
+        let h = net::TcpHeader {
+            sport: 1024 + (i / 250) as u16,
+            dport: 80,
+            seq: i,
+            ack: 0,
+            flags: net::SYN,
+            window: 1024,
+        };
+        let p = net::ip(src, dst, net::PROTO_TCP, 1, &net::tcp(src, dst, h, &[]));
+        w.write_packet(&ts(u64::from(i / 1000), 6), p.len() as u32, &p)
+            .unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let (report, peak) = scan_measured(&path, &["--max-flows", "10000"]);
+    assert_eq!(report["inputs"][0]["packets"], 1_000_000);
+    assert_eq!(report["summary"]["flows"], 1_000_000);
+    let diags = diagnostics(&report);
+    assert!(any(&diags, "evict"), "{diags:?}");
+    // A million flow states would take several hundred MiB; the cap keeps it small.
+    assert!(peak < 200 * MIB, "peak RSS {peak} KiB");
+}
+
+fn http_capture(path: &Path, request: &[u8], response: &[u8]) {
+    let mut s = TcpSession::new((ip("192.0.2.10"), 40000), (ip("198.51.100.5"), 80), 1, 2);
+    let mut packets = s.handshake();
+    packets.extend(s.send(true, request));
+    packets.extend(s.send(false, response));
+    packets.extend(s.close());
+    write_pcap(path, Link::Ethernet, &packets, false, ByteOrder::Little);
+}
+
+#[test]
+fn a_4_gb_content_length_claim_allocates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claim.pcap");
+    let pdu = encode(&MmsPdu::new(MessageType::SEND_REQ).with(
+        MmsField::TransactionId,
+        MmsValue::Text {
+            text: mmsleak::proto::wsp::encoding::EncodedString::plain("t"),
+        },
+    ))
+    .unwrap();
+    let mut req = b"POST /mms HTTP/1.1\r\nHost: mmsc.example.com\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 4294967296\r\n\r\n".to_vec();
+    req.extend_from_slice(&pdu);
+    http_capture(&path, &req, b"");
+    let (report, peak) = scan_measured(&path, &[]);
+    let t = &report["transfers"][0];
+    assert_eq!(t["complete"], false);
+    assert!(peak < 64 * MIB, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn a_gzip_bomb_is_cut_at_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.pcap");
+    // 256 MiB of zeros, compressed to about 256 KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let body = gz.finish().unwrap();
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(&body);
+    http_capture(
+        &path,
+        b"GET /m/1 HTTP/1.1\r\nHost: mmsc.example.com\r\n\r\n",
+        &resp,
+    );
+    let (report, peak) = scan_measured(&path, &["--max-decompressed", "8388608"]);
+    let diags = diagnostics(&report);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.starts_with("[limit]") || d.contains("decompress")),
+        "{diags:?}"
+    );
+    assert!(peak < 128 * MIB, "peak RSS {peak} KiB");
+}
+
+/// An MMS retrieve-conf whose body is `body` (already encoded multipart).
+fn retrieve_with_body(content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut pdu = encode(&MmsPdu::new(MessageType::RETRIEVE_CONF)).unwrap();
+    pdu.push(0x84); // Content-Type
+    encode_content_type(&ContentType::new(content_type), &mut pdu).unwrap();
+    pdu.extend_from_slice(body);
+    pdu
+}
+
+fn mms_response(pdu: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: {}\r\n\r\n",
+        pdu.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(pdu);
+    r
+}
+
+#[test]
+fn multipart_nested_1000_deep_and_100000_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1000 levels: each entry is a multipart holding the next.
+    let mut inner = Vec::new();
+    encode_uintvar(0, &mut inner);
+    for _ in 0..1000 {
+        let mut ct = Vec::new();
+        encode_content_type(
+            &ContentType::new("application/vnd.wap.multipart.mixed"),
+            &mut ct,
+        )
+        .unwrap();
+        let mut entry = Vec::new();
+        encode_uintvar(1, &mut entry);
+        encode_uintvar(ct.len() as u32, &mut entry);
+        encode_uintvar(inner.len() as u32, &mut entry);
+        entry.extend_from_slice(&ct);
+        entry.extend_from_slice(&inner);
+        inner = entry;
+    }
+    let deep = retrieve_with_body("application/vnd.wap.multipart.mixed", &inner);
+    let path = dir.path().join("deep.pcap");
+    http_capture(
+        &path,
+        b"GET /m/1 HTTP/1.1\r\nHost: mmsc.example.com\r\n\r\n",
+        &mms_response(&deep),
+    );
+    let (report, peak) = scan_measured(&path, &[]);
+    assert_eq!(
+        report["transfers"][0]["pdus"][0]["message_type"],
+        "m-retrieve-conf"
+    );
+    let diags = diagnostics(&report);
+    assert!(any(&diags, "nesting deeper"), "{diags:?}");
+    assert!(peak < 64 * MIB, "peak RSS {peak} KiB");
+
+    // 100,000 tiny text parts.
+    let mut many = Vec::new();
+    encode_uintvar(100_000, &mut many);
+    let mut ct = Vec::new();
+    encode_content_type(&ContentType::new("text/plain"), &mut ct).unwrap();
+    for _ in 0..100_000 {
+        encode_uintvar(ct.len() as u32, &mut many);
+        encode_uintvar(1, &mut many);
+        many.extend_from_slice(&ct);
+        many.push(b'x');
+    }
+    let wide = retrieve_with_body("application/vnd.wap.multipart.mixed", &many);
+    let path = dir.path().join("wide.pcap");
+    http_capture(
+        &path,
+        b"GET /m/2 HTTP/1.1\r\nHost: mmsc.example.com\r\n\r\n",
+        &mms_response(&wide),
+    );
+    let (report, peak) = scan_measured(&path, &["--max-multipart-parts", "1000"]);
+    let parts = report["transfers"][0]["pdus"][0]["parts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(parts <= 1000, "{parts} parts kept");
+    let diags = diagnostics(&report);
+    assert!(any(&diags, "part"), "{diags:?}");
+    assert!(peak < 128 * MIB, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn a_wtp_message_of_255_segments_half_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..255 * 100).map(|i| (i % 251) as u8).collect();
+    let header = InvokeHeader {
+        version: 0,
+        tid_new: false,
+        user_ack: false,
+        class: TransactionClass::Class2,
+    };
+    let segments = encode_segmented(
+        WtpMessageKind::Invoke,
+        7,
+        header,
+        &data,
+        SegmentPlan {
+            segment_size: 100,
+            group_size: 255,
+        },
+    );
+    assert_eq!(segments.len(), 255);
+    let packets: Vec<Vec<u8>> = segments
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, s)| udp_packet("192.0.2.10", "198.51.100.9", 49152, 9201, s))
+        .collect();
+    let path = dir.path().join("wtp.pcap");
+    write_pcap(&path, Link::Ethernet, &packets, false, ByteOrder::Little);
+    let (report, peak) = scan_measured(&path, &[]);
+    assert_eq!(report["inputs"][0]["packets"], 128);
+    let diags = diagnostics(&report);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.starts_with("[wtp]") || d.starts_with("[limit]") || d.starts_with("[wsp]")),
+        "{diags:?}"
+    );
+    assert!(peak < 64 * MIB, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn overlapping_tcp_segments_with_different_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TcpSession::new(
+        (ip("192.0.2.10"), 40000),
+        (ip("198.51.100.5"), 80),
+        1000,
+        2000,
+    );
+    let mut packets = s.handshake();
+    let start = s.client_seq;
+    // The second segment arrives first, then an overlapping copy with other bytes, then the
+    // first: the first copy of every byte wins and the conflict is reported.
+    let a = b"GET /m/1 HTTP/1.1\r\n".to_vec();
+    let b = b"Host: mmsc.example.com\r\n\r\n".to_vec();
+    packets.push(s.raw_segment(true, start.wrapping_add(a.len() as u32), &b));
+    packets.push(s.raw_segment(
+        true,
+        start.wrapping_add(a.len() as u32),
+        b"Host: evil.example.net\r\n\r\n",
+    ));
+    packets.push(s.raw_segment(true, start, &a));
+    let path = dir.path().join("overlap.pcap");
+    write_pcap(&path, Link::Ethernet, &packets, false, ByteOrder::Little);
+    let (report, _) = scan_measured(&path, &[]);
+    let diags = diagnostics(&report);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.starts_with("[tcp]") && d.contains("overlap")),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn pcapng_blocks_with_lying_lengths() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.pcapng");
+    let packets: Vec<Vec<u8>> = (0..20u16)
+        .map(|i| udp_packet("192.0.2.1", "192.0.2.2", 1000 + i, 53, &[i as u8; 40]))
+        .collect();
+    write_pcapng(
+        &good,
+        &[(Link::Ethernet, packets)],
+        ByteOrder::Little,
+        mmsleak::capture::TsResolution::MICROS,
+    );
+    let mut bytes = std::fs::read(&good).unwrap();
+    // Find the 5th and 12th Enhanced Packet Blocks and make their lengths lie.
+    let mut off = 0usize;
+    let mut epb = 0;
+    while off + 8 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[off..off + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[off + 4..off + 8].try_into().unwrap()) as usize;
+        if kind == 6 {
+            epb += 1;
+            if epb == 5 {
+                bytes[off + 4..off + 8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+            } else if epb == 12 {
+                bytes[off + 4..off + 8].copy_from_slice(&13u32.to_le_bytes());
+            }
+        }
+        off += len;
+    }
+    let path = dir.path().join("lying.pcapng");
+    std::fs::write(&path, &bytes).unwrap();
+    let (report, peak) = scan_measured(&path, &[]);
+    let read = report["inputs"][0]["packets"].as_u64().unwrap();
+    assert!((17..=20).contains(&read), "{read} records read");
+    let diags = diagnostics(&report);
+    assert!(
+        diags.iter().filter(|d| d.starts_with("[capture]")).count() >= 2,
+        "{diags:?}"
+    );
+    assert!(peak < 64 * MIB, "peak RSS {peak} KiB");
+}
