@@ -20,6 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let started = std::time::Instant::now();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
         Command::Inspect(args) => run_inspect(&args),
@@ -31,6 +32,9 @@ fn main() -> ExitCode {
             Ok(0)
         }
     };
+    if std::env::var_os("MMSLEAK_STATS").is_some() {
+        print_stats(started);
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -291,4 +295,21 @@ impl Progress {
         self.done.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = self.thread.join();
     }
+}
+
+/// With `MMSLEAK_STATS` set: elapsed time and peak resident memory on stderr, for benchmarks and
+/// the memory tests (Linux `/proc/self/status`; elsewhere the peak is printed as 0).
+fn print_stats(started: std::time::Instant) {
+    let peak_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    eprintln!(
+        "mmsleak-stats: elapsed_ms={} peak_rss_kib={peak_kib}",
+        started.elapsed().as_millis()
+    );
 }

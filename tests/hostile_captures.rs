@@ -20,56 +20,36 @@ use mmsleak::synth::net::{self, Link, TcpSession};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-/// Runs `mmsleak scan --format json ARGS PATH`, sampling the child's peak RSS (VmHWM) until it
-/// exits. Returns the report and the peak in KiB.
+/// Runs `mmsleak scan --format json ARGS PATH` and returns the report and the process's peak
+/// resident memory in KiB, as the binary reports it with `MMSLEAK_STATS`.
 fn scan_measured(path: &Path, args: &[&str]) -> (Value, u64) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mmsleak"));
-    cmd.args(["scan", "--format", "json", "--quiet"])
+    let out = Command::new(env!("CARGO_BIN_EXE_mmsleak"))
+        .args(["scan", "--format", "json", "--quiet"])
         .args(args)
-        .arg(path);
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .arg(path)
+        .env("MMSLEAK_STATS", "1")
+        .output()
         .unwrap();
-    let pid = child.id();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::BufReader::new(stdout), &mut buf).unwrap();
-        buf
-    });
-    let mut peak = 0u64;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            for line in status.lines() {
-                if let Some(v) = line.strip_prefix("VmHWM:") {
-                    let kib: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                    peak = peak.max(kib);
-                }
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let status = child.wait().unwrap();
-    let out = reader.join().unwrap();
     assert_eq!(
-        status.code(),
+        out.status.code(),
         Some(0),
         "mmsleak failed on {}",
         path.display()
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak: u64 = stderr
+        .lines()
+        .find_map(|l| l.split("peak_rss_kib=").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("stats line");
+    assert!(peak > 0, "peak RSS must be measured");
     eprintln!(
         "{}: peak RSS {peak} KiB",
         path.file_name().unwrap().to_string_lossy()
     );
-    (serde_json::from_slice(&out).unwrap(), peak)
+    (serde_json::from_slice(&out.stdout).unwrap(), peak)
 }
 
 fn diagnostics(report: &Value) -> Vec<String> {
