@@ -16,11 +16,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse capture files or folders ('-' reads standard input) and report leaky MMS transfers.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Decode every WAP/MMS/HTTP-MMS PDU in a capture (or a raw .mms file) field by field.
     Inspect(InspectArgs),
     /// Print the detection catalog.
     Rules(RulesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,8 +52,17 @@ pub enum SeverityArg {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed), folders, or '-' for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "interface")]
     pub inputs: Vec<PathBuf>,
+    /// Capture live from this network interface instead (needs the `libpcap` feature).
+    #[arg(long, value_name = "IF", conflicts_with = "inputs")]
+    pub interface: Option<String>,
+    /// With --interface: stop after this many frames.
+    #[arg(long, value_name = "N", requires = "interface")]
+    pub count: Option<u64>,
+    /// With --interface: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "interface")]
+    pub duration: Option<u64>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -63,9 +81,15 @@ pub struct ScanArgs {
     /// Terminal width for the table format.
     #[arg(long, default_value_t = 80, value_name = "COLUMNS")]
     pub width: u16,
-    /// Only apply this BPF filter to the records read (needs the `libpcap` feature).
+    /// Analyse only the records this BPF expression selects (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Also write the packets of the reported transfers' flows to this capture file.
+    #[arg(long, value_name = "FILE.pcap")]
+    pub carve: Option<PathBuf>,
     /// Show passwords, tokens and cookie values in findings instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,
@@ -76,12 +100,56 @@ pub struct ScanArgs {
     pub limits: LimitArgs,
 }
 
-/// Resource caps: memory is bounded by these, never by the size of the capture.
+/// Resource caps: memory is bounded by these, never by the size of the capture. Reaching one is
+/// reported as a diagnostic (layer `limit`) and the affected transfer is marked incomplete.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Resource caps")]
 pub struct LimitArgs {
     /// Diagnostics listed per input (more are counted).
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_diagnostics: usize,
+    /// Flows held at once (the one idle longest is evicted).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_flows: usize,
+    /// Out-of-order TCP bytes held per direction of a flow.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_reassembly_bytes: usize,
+    /// Out-of-order TCP bytes held by all flows together.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_reassembly_total: usize,
+    /// IP datagrams being defragmented at once.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub max_ip_fragments: usize,
+    /// Bytes held by IP defragmentation in total.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_fragment_bytes: usize,
+    /// Size of an HTTP request or response head.
+    #[arg(long, default_value_t = 64 << 10, value_name = "BYTES")]
+    pub max_http_head: usize,
+    /// Header fields in one HTTP head.
+    #[arg(long, default_value_t = 128, value_name = "N")]
+    pub max_http_headers: usize,
+    /// Body bytes kept per HTTP message or WSP request/reply.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Bytes a gzip/deflate body may decompress to.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_decompressed: usize,
+    /// Largest decompressed:compressed ratio accepted.
+    #[arg(long, default_value_t = 1000, value_name = "RATIO")]
+    pub max_decompression_ratio: u64,
+    /// WTP segments per message.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_wtp_segments: usize,
+    /// WTP transactions in progress at once.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_wtp_transactions: usize,
+    /// Nesting of multipart bodies decoded.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_multipart_depth: usize,
+    /// Parts decoded per MMS body, all levels together.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_multipart_parts: usize,
 }
 
 #[derive(Debug, Args)]

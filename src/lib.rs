@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod capture;
+pub mod carve;
 pub mod cli;
 pub mod diag;
 pub mod flow;

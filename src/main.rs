@@ -24,6 +24,12 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Inspect(args) => run_inspect(&args),
         Command::Rules(args) => print_rules(&args).map(|()| 0),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "mmsleak", &mut io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -50,9 +56,27 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     let mut config = ScanConfig {
         threads: args.threads,
         mmsc: args.mmsc.clone(),
+        filter: args.filter.clone(),
         ..ScanConfig::default()
     };
-    config.reader.max_diagnostics = args.limits.max_diagnostics;
+    let l = &args.limits;
+    config.reader.max_diagnostics = l.max_diagnostics;
+    config.flow.max_flows = l.max_flows.max(1);
+    config.flow.max_buffer_per_direction = l.max_reassembly_bytes;
+    config.flow.max_buffer_total = l.max_reassembly_total;
+    config.defrag.max_datagrams = l.max_ip_fragments.max(1);
+    config.defrag.max_total_bytes = l.max_fragment_bytes;
+    config.proto.http.max_head_bytes = l.max_http_head;
+    config.proto.http.max_headers = l.max_http_headers;
+    config.proto.http.max_body_bytes = l.max_body;
+    config.proto.http.max_decoded_bytes = l.max_decompressed;
+    config.proto.http.max_decode_ratio = l.max_decompression_ratio;
+    config.proto.wap.max_body_bytes = l.max_body;
+    config.proto.wap.sar.max_segments_per_message = l.max_wtp_segments;
+    config.proto.wap.sar.max_transactions = l.max_wtp_transactions;
+    config.proto.wap.sar.max_message_bytes = l.max_body;
+    config.transfer.multipart.max_depth = l.max_multipart_depth;
+    config.transfer.multipart.max_parts = l.max_multipart_parts;
     config.audit.show_secrets = args.show_secrets;
     config.audit.recipient_threshold = args.recipient_threshold;
     config
@@ -66,12 +90,19 @@ fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
 }
 
 fn run_scan(args: &ScanArgs) -> io::Result<u8> {
-    if args.filter.is_some() && !cfg!(feature = "libpcap") {
-        eprintln!("mmsleak: --filter needs a build with the `libpcap` feature");
-        return Ok(2);
+    let mut config = scan_config(args);
+    let progress = (!args.quiet && args.interface.is_none())
+        .then(|| Progress::start(&args.inputs))
+        .flatten();
+    config.progress = progress.as_ref().map(|p| p.counter.clone());
+    let outcome = match &args.interface {
+        Some(interface) => live_scan(interface, args, &config),
+        None => scan::scan(&args.inputs, &config).map_err(io::Error::other),
+    };
+    if let Some(p) = progress {
+        p.stop();
     }
-    let config = scan_config(args);
-    let outcome = scan::scan(&args.inputs, &config).map_err(io::Error::other)?;
+    let outcome = outcome?;
     let report = &outcome.report;
     let mut out = create_output(args.output.as_deref())?;
     match args.format {
@@ -86,6 +117,15 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
         OutputFormat::Csv => report::csv::write(&mut out, report)?,
     }
     out.flush()?;
+    if let Some(carve_to) = &args.carve {
+        let stats = mmsleak::carve::carve(&args.inputs, report, carve_to)?;
+        eprintln!(
+            "mmsleak: carved {} packets ({} bytes) to {}",
+            stats.packets,
+            stats.bytes,
+            sanitize::terminal(&carve_to.display().to_string())
+        );
+    }
     for path in &outcome.unreadable {
         let why = report
             .inputs
@@ -126,4 +166,98 @@ fn run_inspect(args: &mmsleak::cli::InspectArgs) -> io::Result<u8> {
     let code = mmsleak::inspect::inspect(&args.input, format, &mut out)?;
     out.flush()?;
     Ok(code)
+}
+
+#[cfg(feature = "libpcap")]
+fn live_scan(
+    interface: &str,
+    args: &ScanArgs,
+    config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    scan::scan_live(
+        interface,
+        args.count,
+        args.duration.map(std::time::Duration::from_secs),
+        config,
+    )
+    .map_err(io::Error::other)
+}
+
+#[cfg(not(feature = "libpcap"))]
+fn live_scan(
+    _interface: &str,
+    _args: &ScanArgs,
+    _config: &ScanConfig,
+) -> io::Result<scan::ScanOutcome> {
+    Err(io::Error::other(
+        "--interface needs a build with the `libpcap` feature (cargo build --features libpcap)",
+    ))
+}
+
+/// A progress bar on stderr while large inputs are read, when stderr is a terminal.
+struct Progress {
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Progress {
+    /// Inputs smaller than this in total get no bar.
+    const MIN_BYTES: u64 = 64 << 20;
+
+    fn start(inputs: &[std::path::PathBuf]) -> Option<Progress> {
+        use std::io::IsTerminal;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        if !io::stderr().is_terminal() {
+            return None;
+        }
+        let specs = mmsleak::capture::expand_inputs(inputs).ok()?;
+        let mut total = 0u64;
+        let mut exact = true;
+        for spec in &specs {
+            match spec {
+                mmsleak::capture::InputSpec::File(p) => {
+                    total += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                    // A compressed file's decompressed size is not known in advance.
+                    exact &= !p.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+                }
+                mmsleak::capture::InputSpec::Stdin => exact = false,
+            }
+        }
+        if exact && total < Self::MIN_BYTES {
+            return None;
+        }
+        let bar = if exact {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            indicatif::ProgressBar::new_spinner()
+        };
+        let counter = std::sync::Arc::new(AtomicU64::new(0));
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let (c, d) = (counter.clone(), done.clone());
+        let thread = std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                bar.set_position(c.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Some(Progress {
+            counter,
+            done,
+            thread,
+        })
+    }
+
+    fn stop(self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }

@@ -7,8 +7,8 @@
 use crate::audit::engine::{AuditConfig, audit};
 use crate::capture::{self, CaptureError, InputSpec, ReaderOptions, linktype};
 use crate::diag::Diagnostic;
-use crate::flow::{FlowConfig, FlowTable};
-use crate::packet::{DefragLimits, PacketDecoder};
+use crate::flow::{FlowConfig, FlowKey, FlowTable};
+use crate::packet::{DefragLimits, PacketDecoder, decode_record};
 use crate::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
 use crate::report::model::{
     DiagnosticReport, InputReport, Report, SCHEMA, SeverityCounts, Summary, Tool,
@@ -34,6 +34,95 @@ pub struct ScanConfig {
     pub audit: AuditConfig,
     /// Extra MMSC host names.
     pub mmsc: Vec<String>,
+    /// A BPF expression applied to every record read (cargo feature `libpcap`).
+    pub filter: Option<String>,
+    /// Bytes of input read so far, for a progress display.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+/// Where records come from: a capture file, or (with `libpcap`) a live interface.
+pub trait RecordSource {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record>;
+    /// `pcap` or `pcapng`; `None` for a live capture.
+    fn format(&self) -> Option<&'static str>;
+    fn link_types(&self) -> Vec<u32>;
+    fn suppressed_diagnostics(&self) -> u64;
+    /// Bytes consumed so far (for progress).
+    fn position(&self) -> u64 {
+        0
+    }
+}
+
+impl RecordSource for capture::CaptureReader {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        capture::CaptureReader::next_record(self, diags)
+    }
+    fn format(&self) -> Option<&'static str> {
+        Some(capture::CaptureReader::format(self).as_str())
+    }
+    fn link_types(&self) -> Vec<u32> {
+        capture::CaptureReader::link_types(self)
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        capture::CaptureReader::suppressed_diagnostics(self)
+    }
+    fn position(&self) -> u64 {
+        capture::CaptureReader::offset(self)
+    }
+}
+
+#[cfg(feature = "libpcap")]
+impl RecordSource for capture::libpcap::LiveCapture {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        capture::libpcap::LiveCapture::next_record(self, diags)
+    }
+    fn format(&self) -> Option<&'static str> {
+        None
+    }
+    fn link_types(&self) -> Vec<u32> {
+        vec![self.link_type()]
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        0
+    }
+}
+
+/// Keeps the records a `--filter` expression selects.
+struct RecordFilter {
+    #[cfg(feature = "libpcap")]
+    bpf: Option<capture::libpcap::BpfFilter>,
+}
+
+impl RecordFilter {
+    fn new(config: &ScanConfig) -> Result<Self, CaptureError> {
+        #[cfg(feature = "libpcap")]
+        {
+            let bpf = match &config.filter {
+                Some(expr) => Some(capture::libpcap::BpfFilter::new(expr)?),
+                None => None,
+            };
+            Ok(RecordFilter { bpf })
+        }
+        #[cfg(not(feature = "libpcap"))]
+        {
+            match &config.filter {
+                Some(_) => Err(CaptureError::FeatureMissing {
+                    what: "--filter",
+                    feature: "libpcap",
+                }),
+                None => Ok(RecordFilter {}),
+            }
+        }
+    }
+
+    #[cfg_attr(not(feature = "libpcap"), allow(clippy::unused_self))]
+    fn keeps(&mut self, _record: &crate::capture::Record, _diags: &mut Vec<Diagnostic>) -> bool {
+        #[cfg(feature = "libpcap")]
+        if let Some(bpf) = &mut self.bpf {
+            return bpf.matches(_record, _diags);
+        }
+        true
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +144,7 @@ pub struct ScanOutcome {
 }
 
 /// What one input gave.
-struct InputResult {
+pub struct InputResult {
     report: InputReport,
     readable: bool,
     flows: u64,
@@ -70,21 +159,26 @@ fn link_type_name(id: u32) -> String {
     }
 }
 
-fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResult {
-    let name = spec.display_name();
-    let mut report = InputReport {
-        path: name.clone(),
+fn empty_input_report(name: &str) -> InputReport {
+    InputReport {
+        path: name.to_owned(),
         format: None,
         link_types: Vec::new(),
         packets: 0,
         bytes: 0,
         first_time: None,
         last_time: None,
+        duration_secs: None,
         diagnostics: Vec::new(),
         diagnostics_suppressed: 0,
         non_ip_frames: 0,
-    };
-    let mut reader = match spec.open(config.reader) {
+    }
+}
+
+fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResult {
+    let name = spec.display_name();
+    let mut report = empty_input_report(&name);
+    let reader = match spec.open(config.reader) {
         Ok(r) => r,
         Err(e) => {
             report.diagnostics.push(DiagnosticReport {
@@ -101,52 +195,201 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
             };
         }
     };
-    report.format = Some(reader.format().as_str());
+    run_source(index, name, reader, config)
+}
+
+/// Flow shards per input. Fixed, not tied to the number of threads, so that per-shard caps and
+/// eviction (and so the report) are the same whatever `--threads` says.
+const SHARDS: usize = 16;
+/// Records per batch, and frame bytes per batch: the memory one batch holds.
+const BATCH_RECORDS: usize = 8192;
+const BATCH_BYTES: usize = 16 << 20;
+
+/// One shard: the flows whose hash falls in it, with their protocol state.
+struct Shard {
+    table: FlowTable,
+    dispatcher: Dispatcher,
+    diags: Vec<Diagnostic>,
+    /// Indices of this batch's packets that belong to the shard.
+    queue: Vec<usize>,
+}
+
+impl Shard {
+    fn new(config: &ScanConfig) -> Self {
+        let mut flow = config.flow.clone();
+        // The caps are for the whole input: each shard gets its share.
+        flow.max_flows = (flow.max_flows / SHARDS).max(1);
+        flow.max_buffer_total = (flow.max_buffer_total / SHARDS).max(flow.max_buffer_per_direction);
+        Shard {
+            table: FlowTable::new(flow),
+            dispatcher: Dispatcher::new(&config.proto),
+            diags: Vec::new(),
+            queue: Vec::new(),
+        }
+    }
+
+    /// Closes every flow and turns what the protocols produced into transfers.
+    fn finish(
+        mut self,
+        name: &str,
+        index: usize,
+        config: &ScanConfig,
+    ) -> (Vec<TransferRecord>, Vec<Diagnostic>, u64) {
+        self.table.finish(&mut self.dispatcher, &mut self.diags);
+        let flows = self.table.stats().flows_seen;
+        let ProtoOutput {
+            wsp,
+            wtls,
+            http,
+            tls,
+            flows: flow_infos,
+            diagnostics,
+        } = self.dispatcher.finish();
+        let mut diags = self.diags;
+        diags.extend(diagnostics);
+        let mut builder = Builder {
+            input: name,
+            input_index: index,
+            config: config.transfer,
+            diagnostics: Vec::new(),
+        };
+        let mut transfers = Vec::new();
+        for ex in &wsp {
+            if let Some(info) = flow_infos.get(&ex.flow_id) {
+                transfers.push(builder.wsp(ex, info));
+            }
+        }
+        for w in &wtls {
+            if let Some(info) = flow_infos.get(&w.flow_id) {
+                transfers.push(builder.wtls(w, info));
+            }
+        }
+        for flow in &http {
+            if let Some(info) = flow_infos.get(&flow.flow_id) {
+                for ex in &flow.exchanges {
+                    transfers.push(builder.http(flow, ex, info));
+                }
+            }
+        }
+        for t in &tls {
+            if let Some(info) = flow_infos.get(&t.flow_id) {
+                transfers.push(builder.tls(t, info));
+            }
+        }
+        diags.extend(builder.diagnostics);
+        (transfers, diags, flows)
+    }
+}
+
+/// Runs the stages over every record of one source.
+pub fn run_source<S: RecordSource>(
+    index: usize,
+    name: String,
+    mut reader: S,
+    config: &ScanConfig,
+) -> InputResult {
+    let mut report = empty_input_report(&name);
+    report.format = reader.format();
+    let mut filter = match RecordFilter::new(config) {
+        Ok(f) => f,
+        Err(e) => {
+            report.diagnostics.push(DiagnosticReport {
+                frame: None,
+                offset: None,
+                layer: "capture",
+                message: e.to_string(),
+            });
+            return InputResult {
+                report,
+                readable: false,
+                flows: 0,
+                transfers: Vec::new(),
+            };
+        }
+    };
 
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut decoder = PacketDecoder::new(config.defrag);
-    let mut flows = FlowTable::new(config.flow.clone());
-    let mut dispatcher = Dispatcher::new(&config.proto);
+    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(config)).collect();
     let mut first: Option<Timestamp> = None;
     let mut last: Option<Timestamp> = None;
+    let mut position = 0u64;
 
-    while let Some(record) = reader.next_record(&mut diags) {
-        report.packets += 1;
-        report.bytes += record.data.len() as u64;
-        first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
-        last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
-        if let Some(packet) = decoder.decode(&record, &mut diags) {
-            flows.push(&packet, &mut dispatcher, &mut diags);
+    loop {
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut batch_bytes = 0usize;
+        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+            let Some(record) = reader.next_record(&mut diags) else {
+                break;
+            };
+            if !filter.keeps(&record, &mut diags) {
+                continue;
+            }
+            batch_bytes += record.data.len();
+            batch.push(record);
         }
+        if let Some(progress) = &config.progress {
+            let now = reader.position();
+            progress.fetch_add(
+                now.saturating_sub(position),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            position = now;
+        }
+        if batch.is_empty() {
+            break;
+        }
+        for record in &batch {
+            report.packets += 1;
+            report.bytes += record.data.len() as u64;
+            first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
+            last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
+        }
+        // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
+        let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
+        let mut packets = Vec::with_capacity(batch.len());
+        for (record, d) in batch.iter().zip(decoded) {
+            if let Some(packet) = decoder.absorb(record, d, &mut diags) {
+                packets.push(packet);
+            }
+        }
+        // Each flow belongs to one shard (by its symmetric hash), so shards advance in
+        // parallel without locks and every flow still sees its packets in order.
+        for (i, packet) in packets.iter().enumerate() {
+            let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
+            if let Some(shard) = shards.get_mut((hash % SHARDS as u64) as usize) {
+                shard.queue.push(i);
+            }
+        }
+        shards.par_iter_mut().for_each(|shard| {
+            for &i in &shard.queue {
+                if let Some(packet) = packets.get(i) {
+                    shard
+                        .table
+                        .push(packet, &mut shard.dispatcher, &mut shard.diags);
+                }
+            }
+            shard.queue.clear();
+        });
     }
     decoder.finish(&mut diags);
-    flows.finish(&mut dispatcher, &mut diags);
-    let ProtoOutput {
-        wsp,
-        wtls,
-        flows: flow_infos,
-        diagnostics: proto_diags,
-    } = dispatcher.finish();
-    diags.extend(proto_diags);
 
-    let mut builder = Builder {
-        input: &name,
-        input_index: index,
-        config: config.transfer,
-        diagnostics: Vec::new(),
-    };
+    let finished: Vec<(Vec<TransferRecord>, Vec<Diagnostic>, u64)> = shards
+        .into_par_iter()
+        .map(|shard| shard.finish(&name, index, config))
+        .collect();
     let mut transfers = Vec::new();
-    for ex in &wsp {
-        if let Some(info) = flow_infos.get(&ex.flow_id) {
-            transfers.push(builder.wsp(ex, info));
-        }
+    let mut flow_count = 0u64;
+    for (t, d, f) in finished {
+        transfers.extend(t);
+        diags.extend(d);
+        flow_count += f;
     }
-    for w in &wtls {
-        if let Some(info) = flow_infos.get(&w.flow_id) {
-            transfers.push(builder.wtls(w, info));
-        }
-    }
-    diags.extend(builder.diagnostics);
+    // Shards finish in a fixed order, but diagnostics of one frame may come from several:
+    // sort so the report does not depend on scheduling.
+    diags.sort_by(|a, b| {
+        (a.frame, a.offset, a.layer, &a.message).cmp(&(b.frame, b.offset, b.layer, &b.message))
+    });
 
     report.link_types = reader
         .link_types()
@@ -155,6 +398,10 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
         .collect();
     report.first_time = first.map(|t| t.to_rfc3339());
     report.last_time = last.map(|t| t.to_rfc3339());
+    report.duration_secs = match (first, last) {
+        (Some(f), Some(l)) => Some((l.as_nanos() - f.as_nanos()) as f64 / 1e9),
+        _ => None,
+    };
     report.non_ip_frames = decoder.counters().non_ip;
     let cap = config.reader.max_diagnostics;
     report.diagnostics_suppressed = reader.suppressed_diagnostics();
@@ -168,7 +415,7 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
     InputResult {
         report,
         readable: true,
-        flows: flows.stats().flows_seen,
+        flows: flow_count,
         transfers,
     }
 }
@@ -176,6 +423,8 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig) -> InputResul
 /// Runs the pipeline over `paths` (files, folders, `-`).
 pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanError> {
     let inputs = capture::expand_inputs(paths)?;
+    // An expression libpcap rejects is a usage error, before any input is read.
+    RecordFilter::new(config)?;
     let run = || -> Vec<InputResult> {
         inputs
             .par_iter()
@@ -194,7 +443,8 @@ pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanE
     Ok(assemble(results, config))
 }
 
-fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
+/// Builds the report from per-input results (in input order).
+pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
     let mut summary = Summary::default();
     let mut inputs = Vec::with_capacity(results.len());
     let mut transfers: Vec<TransferRecord> = Vec::new();
@@ -216,15 +466,18 @@ fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
         .flat_map(|t| t.transfer.pdus.iter())
         .filter_map(|p| p.content_location.as_deref().map(location_key))
         .collect();
+    let mmsc = MmscSet::new(&transfers, &config.mmsc);
+    let before = transfers.len();
     transfers.retain(|t| {
         !t.transfer.pdus.is_empty()
-            || t.transfer.encrypted
+            || (t.transfer.encrypted && mmsc.contains(t))
             || t.transfer
                 .request
                 .as_ref()
                 .is_some_and(|r| locations.contains(&location_key(&r.uri)))
     });
-    transfers.sort_by_key(TransferRecord::order_key);
+    let _ = before;
+    transfers.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     for (i, t) in transfers.iter_mut().enumerate() {
         t.transfer.id = format!("T{}", i + 1);
     }
@@ -253,5 +506,124 @@ fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
         },
         records: transfers,
         unreadable,
+    }
+}
+
+/// Captures live from `interface` until `count` frames or `duration` seconds (at least one of
+/// them should be given, or it runs until the interface fails), then reports as for a file.
+#[cfg(feature = "libpcap")]
+pub fn scan_live(
+    interface: &str,
+    count: Option<u64>,
+    duration: Option<std::time::Duration>,
+    config: &ScanConfig,
+) -> Result<ScanOutcome, ScanError> {
+    use std::sync::atomic::Ordering;
+    let live =
+        capture::libpcap::LiveCapture::open(interface, 262_144, true, config.filter.as_deref())?;
+    if let Some(d) = duration {
+        let stop = live.stop_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let source = Limited {
+        inner: live,
+        left: count,
+    };
+    // The filter already runs in the kernel for a live capture.
+    let live_config = ScanConfig {
+        filter: None,
+        ..config.clone()
+    };
+    let result = run_source(0, interface.to_owned(), source, &live_config);
+    Ok(assemble(vec![result], config))
+}
+
+/// A source that ends after a number of records.
+#[cfg(feature = "libpcap")]
+struct Limited<S> {
+    inner: S,
+    left: Option<u64>,
+}
+
+#[cfg(feature = "libpcap")]
+impl<S: RecordSource> RecordSource for Limited<S> {
+    fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+        match &mut self.left {
+            Some(0) => None,
+            Some(n) => {
+                *n -= 1;
+                self.inner.next_record(diags)
+            }
+            None => self.inner.next_record(diags),
+        }
+    }
+    fn format(&self) -> Option<&'static str> {
+        self.inner.format()
+    }
+    fn link_types(&self) -> Vec<u32> {
+        self.inner.link_types()
+    }
+    fn suppressed_diagnostics(&self) -> u64 {
+        self.inner.suppressed_diagnostics()
+    }
+}
+
+/// What identifies an MMSC in this capture: the hosts of content locations and of HTTP requests
+/// that carried MMS, the servers that answered them, and names given with `--mmsc`.
+struct MmscSet<'a> {
+    hosts: HashSet<String>,
+    ips: HashSet<std::net::IpAddr>,
+    extra: &'a [String],
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+impl<'a> MmscSet<'a> {
+    fn new(transfers: &[TransferRecord], extra: &'a [String]) -> Self {
+        let mut hosts = HashSet::new();
+        let mut ips = HashSet::new();
+        for t in transfers {
+            for p in &t.transfer.pdus {
+                if let Some(h) = p.content_location.as_deref().and_then(url_host) {
+                    hosts.insert(h);
+                }
+            }
+            if !t.transfer.pdus.is_empty() && t.transfer.transport == "http" {
+                ips.insert(t.transfer.server.ip);
+                if let Some(h) = t.transfer.request.as_ref().and_then(|r| url_host(&r.uri)) {
+                    hosts.insert(h);
+                }
+            }
+        }
+        MmscSet { hosts, ips, extra }
+    }
+
+    /// True for a WTLS flow (WAP gateways only carry WAP), or a TLS connection to an MMSC.
+    fn contains(&self, t: &TransferRecord) -> bool {
+        if t.transfer.transport == "wtls" {
+            return true;
+        }
+        let sni = t
+            .transfer
+            .sni
+            .as_deref()
+            .map(|s| s.trim_end_matches('.').to_ascii_lowercase());
+        self.ips.contains(&t.transfer.server.ip)
+            || sni.as_deref().is_some_and(|s| {
+                self.hosts.contains(s) || crate::proto::tls::is_mmsc_name(s, self.extra)
+            })
     }
 }

@@ -771,3 +771,26 @@ fn reader_can_move_to_another_thread() {
     assert_send::<CaptureReader>();
     assert_send::<Record>();
 }
+
+#[test]
+fn batches_cover_every_record_once() {
+    let (bytes, _) = pcap_file(10, false, ByteOrder::Little);
+    let mut reader = CaptureReader::from_read("b", Box::new(Cursor::new(bytes))).unwrap();
+    let mut diags = Vec::new();
+    let mut sizes = Vec::new();
+    let mut all = Vec::new();
+    loop {
+        let batch = reader.read_batch(4, 1 << 20, &mut diags);
+        if batch.is_empty() {
+            break;
+        }
+        sizes.push(batch.len());
+        all.extend(batch.into_iter().map(|r| r.frame));
+    }
+    assert_eq!(sizes, [4, 4, 2]);
+    assert_eq!(all, (1..=10).collect::<Vec<u64>>());
+    // A byte budget smaller than one record still makes progress.
+    let (bytes, _) = pcap_file(3, false, ByteOrder::Little);
+    let mut reader = CaptureReader::from_read("b", Box::new(Cursor::new(bytes))).unwrap();
+    assert_eq!(reader.read_batch(100, 1, &mut diags).len(), 1);
+}

@@ -7,7 +7,6 @@
 //! Checks against real captures of the shared reference corpus (not part of the repository).
 //! Run with `cargo test --test wap_corpus -- --ignored --nocapture`.
 
-use etherparse::{SlicedPacket, TransportSlice};
 use mmsleak::flow::Direction;
 use mmsleak::proto::wsp::session::{WapLimits, WapSessions, classify_ports};
 use mmsleak::time::Timestamp;
@@ -15,22 +14,21 @@ use std::path::Path;
 
 const CORPUS: &str = "/work/shared/corpus/pcap";
 
-/// (frame, ts, src port, dst port, UDP payload) of every UDP datagram in an Ethernet pcap.
+/// (frame, ts, src port, dst port, UDP payload) of every UDP datagram in a capture.
 fn udp_payloads(path: &Path) -> Vec<(u64, Timestamp, u16, u16, Vec<u8>)> {
-    let bytes = std::fs::read(path).unwrap();
-    let capture = pcap_parser::PcapCapture::from_file(&bytes).unwrap();
+    let mut reader = mmsleak::capture::CaptureReader::open(path).unwrap();
+    let mut diags = Vec::new();
     let mut out = Vec::new();
-    for (i, block) in capture.blocks.iter().enumerate() {
-        let Ok(packet) = SlicedPacket::from_ethernet(block.data) else {
-            continue;
-        };
-        if let Some(TransportSlice::Udp(udp)) = packet.transport {
+    while let Some(rec) = reader.next_record(&mut diags) {
+        if let Ok(mmsleak::packet::Decoded::Packet(p)) = mmsleak::packet::decode_record(&rec)
+            && let mmsleak::packet::Transport::Udp(udp) = &p.transport
+        {
             out.push((
-                i as u64 + 1,
-                Timestamp::new(i64::from(block.ts_sec), block.ts_usec * 1000, 6),
-                udp.source_port(),
-                udp.destination_port(),
-                udp.payload().to_vec(),
+                rec.frame,
+                rec.ts,
+                udp.src_port,
+                udp.dst_port,
+                udp.payload.to_vec(),
             ));
         }
     }

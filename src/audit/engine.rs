@@ -282,10 +282,13 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
     part_rules(ctx, order, t);
 }
 
+/// A request or response: its name, headers and frames.
+type HeaderSide<'a> = (&'static str, &'a [(String, String)], &'a [u64]);
+
 fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
-    let mut sides: Vec<(&str, &[(String, String)], &[u64])> = Vec::new();
+    let mut sides: Vec<HeaderSide<'_>> = Vec::new();
     if let Some(r) = &tr.request {
         sides.push(("request", &r.headers, &r.frames));
     }
@@ -309,7 +312,7 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 })
             };
             let kind = match (listed, shaped) {
-                (Some(l), Some(s)) if l == SubscriberIdKind::Subscriber => Some(s),
+                (Some(SubscriberIdKind::Subscriber), Some(s)) => Some(s),
                 (Some(l), _) => Some(l),
                 (None, s) => s,
             };

@@ -1,7 +1,7 @@
 //! Stage 1 — capture: files → records.
 //!
 //! Streams pcap and pcapng (both byte orders, every timestamp resolution), gzip-compressed files,
-//! folders and standard input, with a bounded buffer. Damage becomes a [`Diagnostic`] and the
+//! folders and standard input, with a bounded buffer. Damage becomes a [`Diagnostic`](crate::diag::Diagnostic) and the
 //! reader resynchronises on the next plausible record.
 
 use crate::time::Timestamp;
@@ -277,6 +277,12 @@ pub enum CaptureError {
     /// libpcap refused something (feature `libpcap`).
     #[error("{context}: {message}")]
     Libpcap { context: String, message: String },
+    /// An option needs a cargo feature this build lacks.
+    #[error("{what} needs a build with the `{feature}` feature (cargo build --features {feature})")]
+    FeatureMissing {
+        what: &'static str,
+        feature: &'static str,
+    },
 }
 
 /// The container format of an input.

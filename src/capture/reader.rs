@@ -341,6 +341,26 @@ impl CaptureReader {
         None
     }
 
+    /// Up to `max_records` records holding at most about `max_bytes` of frame data (at least one
+    /// record when any is left); empty at the end of input. For batch-parallel decoding.
+    pub fn read_batch(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<Record> {
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        while batch.len() < max_records.max(1) && (batch.is_empty() || bytes < max_bytes) {
+            let Some(record) = self.next_record(diags) else {
+                break;
+            };
+            bytes = bytes.saturating_add(record.data.len());
+            batch.push(record);
+        }
+        batch
+    }
+
     fn report_read_error(&mut self, diags: &mut Vec<Diagnostic>) {
         if let Some(error) = self.buf.take_error() {
             // Everything buffered before the error is still read; the input ends there.

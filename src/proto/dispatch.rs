@@ -8,15 +8,39 @@
 use crate::diag::Diagnostic;
 use crate::flow::event::{FlowEvent, FlowId, FlowInfo, FlowSink, Verdict};
 use crate::flow::key::IpProtocol;
+use crate::proto::http::{HttpConnection, HttpExchange, HttpLimits};
+use crate::proto::tls::TlsInfo;
 use crate::proto::wsp::session::{
     WapLimits, WapPortRole, WapSessions, WspExchange, WtlsFlow, classify_ports,
 };
+use crate::time::Timestamp;
 use std::collections::HashMap;
 
 /// Settings of the protocol stage.
 #[derive(Debug, Clone, Default)]
 pub struct ProtoConfig {
     pub wap: WapLimits,
+    pub http: HttpLimits,
+}
+
+/// HTTP exchanges of one TCP flow.
+#[derive(Debug)]
+pub struct HttpFlow {
+    pub flow_id: u64,
+    /// Requests travelled from the side the flow table called the server.
+    pub roles_swapped: bool,
+    pub exchanges: Vec<HttpExchange>,
+}
+
+/// A TLS connection (direct, or inside an HTTP CONNECT tunnel).
+#[derive(Debug)]
+pub struct TlsFlow {
+    pub flow_id: u64,
+    pub info: TlsInfo,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start: Timestamp,
+    pub end: Timestamp,
 }
 
 /// What one input's protocol stage produced, with the flows it came from.
@@ -24,6 +48,8 @@ pub struct ProtoConfig {
 pub struct ProtoOutput {
     pub wsp: Vec<WspExchange>,
     pub wtls: Vec<WtlsFlow>,
+    pub http: Vec<HttpFlow>,
+    pub tls: Vec<TlsFlow>,
     /// Every flow that produced something, by id.
     pub flows: HashMap<u64, FlowInfo>,
     pub diagnostics: Vec<Diagnostic>,
@@ -31,6 +57,34 @@ pub struct ProtoOutput {
 
 enum FlowProto {
     Wap(WapPortRole),
+    Tcp(Box<TcpState>),
+}
+
+struct TcpState {
+    conn: HttpConnection,
+    exchanges: Vec<HttpExchange>,
+    first_frame: u64,
+    last_frame: u64,
+    start: Timestamp,
+    end: Timestamp,
+}
+
+impl TcpState {
+    /// Moves finished exchanges out of the connection. Bodies of exchanges that carry no MMS are
+    /// dropped at once: only the heads are needed later (a GET of a content location).
+    fn collect(&mut self) {
+        for mut ex in self.conn.take_exchanges() {
+            if ex.mms_bodies().is_empty() {
+                if let Some(r) = &mut ex.request {
+                    r.body = Vec::new();
+                }
+                if let Some(r) = &mut ex.response {
+                    r.body = Vec::new();
+                }
+            }
+            self.exchanges.push(ex);
+        }
+    }
 }
 
 /// The [`FlowSink`] of one input.
@@ -38,6 +92,7 @@ pub struct Dispatcher {
     flows: HashMap<FlowId, FlowProto>,
     infos: HashMap<u64, FlowInfo>,
     wap: WapSessions,
+    http_limits: HttpLimits,
     out: ProtoOutput,
 }
 
@@ -46,7 +101,8 @@ impl Dispatcher {
         Dispatcher {
             flows: HashMap::new(),
             infos: HashMap::new(),
-            wap: WapSessions::new(config.wap.clone()),
+            wap: WapSessions::new(config.wap),
+            http_limits: config.http,
             out: ProtoOutput::default(),
         }
     }
@@ -71,8 +127,48 @@ impl Dispatcher {
         self.out.wtls.extend(produced.wtls_flows);
     }
 
+    /// Hands out what a TCP flow produced when it ends.
+    fn end_tcp(&mut self, flow: FlowId, mut state: Box<TcpState>) {
+        state.collect();
+        let rest = state.conn.finish(&mut self.out.diagnostics);
+        state.exchanges.extend(rest);
+        let mut produced = false;
+        if !state.exchanges.is_empty() {
+            self.out.http.push(HttpFlow {
+                flow_id: flow.0,
+                roles_swapped: state.conn.roles_swapped(),
+                exchanges: std::mem::take(&mut state.exchanges),
+            });
+            produced = true;
+        }
+        if let Some(info) = state.conn.tls() {
+            self.out.tls.push(TlsFlow {
+                flow_id: flow.0,
+                info: info.clone(),
+                first_frame: state.first_frame,
+                last_frame: state.last_frame,
+                start: state.start,
+                end: state.end,
+            });
+            produced = true;
+        }
+        match self.infos.remove(&flow.0) {
+            Some(info) if produced => {
+                self.out.flows.insert(flow.0, info);
+            }
+            _ => {}
+        }
+    }
+
     /// Ends every flow and returns what was produced.
     pub fn finish(mut self) -> ProtoOutput {
+        let mut open: Vec<(FlowId, FlowProto)> = self.flows.drain().collect();
+        open.sort_by_key(|(id, _)| *id);
+        for (id, proto) in open {
+            if let FlowProto::Tcp(state) = proto {
+                self.end_tcp(id, state);
+            }
+        }
         let produced = self.wap.finish(&mut self.out.diagnostics);
         self.keep(produced);
         self.out
@@ -87,7 +183,15 @@ impl FlowSink for Dispatcher {
                     IpProtocol::Udp => {
                         classify_ports(info.server.port(), info.client.port()).map(FlowProto::Wap)
                     }
-                    IpProtocol::Tcp => None,
+                    // HTTP and TLS are recognised from the first bytes, on any port.
+                    IpProtocol::Tcp => Some(FlowProto::Tcp(Box::new(TcpState {
+                        conn: HttpConnection::new(self.http_limits),
+                        exchanges: Vec::new(),
+                        first_frame: info.first_frame,
+                        last_frame: info.first_frame,
+                        start: info.first_ts,
+                        end: info.first_ts,
+                    }))),
                 };
                 match proto {
                     Some(p) => {
@@ -120,24 +224,88 @@ impl FlowSink for Dispatcher {
                     self.collect_wap();
                     Verdict::Continue
                 }
-                None => Verdict::Ignore,
+                _ => Verdict::Ignore,
             },
-            FlowEvent::Data { flow, .. } | FlowEvent::Gap { flow, .. } => {
-                if self.flows.contains_key(&flow) {
-                    Verdict::Continue
-                } else {
-                    Verdict::Ignore
-                }
-            }
-            FlowEvent::Close { flow, dir, ts, .. } => {
-                if dir.is_none()
-                    && let Some(FlowProto::Wap(_)) = self.flows.remove(&flow)
-                {
-                    self.wap.end_flow(flow.0, ts, &mut self.out.diagnostics);
-                    self.collect_wap();
-                    if !self.out.flows.contains_key(&flow.0) {
-                        self.infos.remove(&flow.0);
+            FlowEvent::Data {
+                flow,
+                dir,
+                bytes,
+                frame,
+                ts,
+            } => match self.flows.get_mut(&flow) {
+                Some(FlowProto::Tcp(state)) => {
+                    state.last_frame = frame;
+                    state.end = ts;
+                    state
+                        .conn
+                        .on_data(dir, bytes, frame, ts, &mut self.out.diagnostics);
+                    state.collect();
+                    // Neither HTTP nor TLS, or TLS past its hellos: the flow table stops copying
+                    // its bytes (its close still arrives).
+                    if state.conn.wants_data() {
+                        Verdict::Continue
+                    } else {
+                        Verdict::Ignore
                     }
+                }
+                _ => Verdict::Ignore,
+            },
+            FlowEvent::Gap {
+                flow,
+                dir,
+                len,
+                frame,
+                ts,
+            } => match self.flows.get_mut(&flow) {
+                Some(FlowProto::Tcp(state)) => {
+                    state.last_frame = frame;
+                    state.end = ts;
+                    state
+                        .conn
+                        .on_gap(dir, len, frame, ts, &mut self.out.diagnostics);
+                    state.collect();
+                    Verdict::Continue
+                }
+                _ => Verdict::Ignore,
+            },
+            FlowEvent::Close {
+                flow,
+                dir,
+                frame,
+                ts,
+                ..
+            } => {
+                match dir {
+                    Some(d) => {
+                        if let Some(FlowProto::Tcp(state)) = self.flows.get_mut(&flow) {
+                            state
+                                .conn
+                                .on_close(Some(d), frame, ts, &mut self.out.diagnostics);
+                            state.collect();
+                        }
+                    }
+                    None => match self.flows.remove(&flow) {
+                        Some(FlowProto::Wap(_)) => {
+                            self.wap.end_flow(flow.0, ts, &mut self.out.diagnostics);
+                            self.collect_wap();
+                            if !self.out.flows.contains_key(&flow.0) {
+                                self.infos.remove(&flow.0);
+                            }
+                        }
+                        Some(FlowProto::Tcp(mut state)) => {
+                            if frame >= state.last_frame {
+                                state.last_frame = frame;
+                                state.end = ts;
+                            }
+                            state
+                                .conn
+                                .on_close(None, frame, ts, &mut self.out.diagnostics);
+                            self.end_tcp(flow, state);
+                        }
+                        None => {
+                            self.infos.remove(&flow.0);
+                        }
+                    },
                 }
                 Verdict::Continue
             }

@@ -1,7 +1,10 @@
-//! Stage 7 — report: findings → table, JSON, JSON Lines, CSV.
+//! Stage 7 — report: findings → table, JSON, JSON Lines, CSV, HTML; extraction; redaction.
 
 pub mod csv;
+pub mod extract;
+pub mod html;
 pub mod jsonl;
 pub mod model;
+pub mod redact;
 pub mod sanitize;
 pub mod table;

@@ -37,7 +37,7 @@ impl Default for Tool {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InputReport {
     pub path: String,
     /// `pcap` or `pcapng`; null when the input could not be read at all.
@@ -48,6 +48,8 @@ pub struct InputReport {
     pub bytes: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+    /// Seconds from the first to the last record.
+    pub duration_secs: Option<f64>,
     pub diagnostics: Vec<DiagnosticReport>,
     /// Diagnostics counted but not listed once the per-input cap was reached.
     pub diagnostics_suppressed: u64,

@@ -31,14 +31,40 @@ fn fmt_bytes(n: u64) -> String {
     }
 }
 
+/// A length of time, e.g. `12.500 s` or `3 h 02 min`.
+fn duration(d: f64) -> String {
+    let d = d.max(0.0);
+    if d < 60.0 {
+        format!("{d:.3} s")
+    } else if d < 3600.0 {
+        format!("{} min {:02.0} s", (d / 60.0).floor(), d % 60.0)
+    } else {
+        format!(
+            "{} h {:02.0} min",
+            (d / 3600.0).floor(),
+            (d % 3600.0) / 60.0
+        )
+    }
+}
+
 fn inputs_table(inputs: &[InputReport], width: u16) -> String {
     let mut t = new_table(
         width,
-        &["input", "format", "link", "packets", "bytes", "span"],
+        &[
+            "input",
+            "format",
+            "link",
+            "packets",
+            "bytes",
+            "start, length",
+        ],
     );
     for i in inputs {
-        let span = match (&i.first_time, &i.last_time) {
-            (Some(a), Some(b)) => format!("{a}\n{b}"),
+        let span = match (&i.first_time, i.duration_secs) {
+            (Some(a), Some(d)) => {
+                let short = a.get(..19).unwrap_or(a).replace('T', " ");
+                format!("{short}Z\n+{}", duration(d))
+            }
             _ => "-".into(),
         };
         t.add_row(vec![
@@ -123,16 +149,16 @@ pub fn render(report: &Report, width: u16) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "mmsleak {} — {} input(s), {} packets, {} flows, {} transfers ({} cleartext, {} encrypted), \
-         {} messages",
+        "mmsleak {}: {} input(s), {} packets, {} flows",
         report.tool.version,
         report.inputs.len(),
         s.packets,
-        s.flows,
-        s.transfers,
-        s.cleartext_transfers,
-        s.encrypted_transfers,
-        s.messages
+        s.flows
+    );
+    let _ = writeln!(
+        out,
+        "transfers: {} ({} cleartext, {} encrypted), messages: {}",
+        s.transfers, s.cleartext_transfers, s.encrypted_transfers, s.messages
     );
     let _ = writeln!(
         out,

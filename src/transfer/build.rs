@@ -5,6 +5,8 @@ use super::{PartContent, TransferRecord};
 use crate::diag::{Diagnostic, Layer};
 use crate::flow::Direction;
 use crate::flow::event::FlowInfo;
+use crate::proto::dispatch::{HttpFlow, TlsFlow};
+use crate::proto::http::HttpExchange;
 use crate::proto::mms::{self, DecodeContext};
 use crate::proto::wsp::multipart::MultipartLimits;
 use crate::proto::wsp::session::{WspExchange, WtlsFlow};
@@ -186,6 +188,7 @@ impl Builder<'_> {
             .extend(decoded.texts.into_iter().map(|(part, t)| (index, part, t)));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn empty(
         &self,
         transport: &'static str,
@@ -311,7 +314,70 @@ impl Builder<'_> {
     }
 }
 
+impl Builder<'_> {
+    /// One HTTP exchange of a flow.
+    pub fn http(&mut self, flow: &HttpFlow, ex: &HttpExchange, info: &FlowInfo) -> TransferRecord {
+        let swap = flow.roles_swapped;
+        let first = ex.first_frame().unwrap_or(info.first_frame);
+        let last = ex.last_frame().unwrap_or(first);
+        let start = ex
+            .request
+            .as_ref()
+            .map(|r| r.start)
+            .or(ex.response.as_ref().map(|r| r.start))
+            .unwrap_or(info.first_ts);
+        let end = ex
+            .response
+            .as_ref()
+            .map(|r| r.end)
+            .or(ex.request.as_ref().map(|r| r.end))
+            .unwrap_or(start);
+        let mut rec = self.empty("http", info, swap, first, last, start, end.max(start));
+        rec.transfer.complete = ex.is_complete();
+        if let Some(req) = &ex.request {
+            rec.transfer.request = Some(RequestReport {
+                method: req.method.clone(),
+                uri: req.url.clone(),
+                headers: req.headers.clone(),
+                frames: req.frames.clone(),
+            });
+        }
+        if let Some(resp) = &ex.response {
+            rec.transfer.response = Some(ResponseReport {
+                status: Some(resp.status),
+                headers: resp.headers.clone(),
+                frames: resp.frames.clone(),
+            });
+        }
+        for body in ex.mms_bodies() {
+            let ts = match body.direction {
+                Direction::ToServer => ex.request.as_ref().map(|r| r.end),
+                Direction::ToClient => ex.response.as_ref().map(|r| r.end),
+            }
+            .unwrap_or(end);
+            self.push_pdu(&mut rec, body.body, body.frame, body.direction, ts);
+        }
+        rec
+    }
+
+    /// A TLS connection: encrypted; reported only when it goes to an MMSC (decided by the caller).
+    pub fn tls(&mut self, t: &TlsFlow, info: &FlowInfo) -> TransferRecord {
+        let mut rec = self.empty(
+            "tls",
+            info,
+            false,
+            t.first_frame,
+            t.last_frame,
+            t.start,
+            t.end.max(t.start),
+        );
+        rec.transfer.sni = t.info.sni.clone();
+        rec.transfer.tls_version = t.info.negotiated_version_name();
+        rec
+    }
+}
+
 /// True when the flow's server port is a WAP push port (the handset's side).
 fn ports_are_push(info: &FlowInfo) -> bool {
-    matches!(info.server.port(), 2948 | 2949 | 2950 | 2951)
+    matches!(info.server.port(), 2948..=2951)
 }

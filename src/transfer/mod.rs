@@ -41,11 +41,16 @@ pub struct TransferRecord {
 
 impl TransferRecord {
     /// The sort key that makes output deterministic: input, then first frame.
-    pub fn order_key(&self) -> (usize, u64, u64) {
+    pub fn order_key(&self) -> impl Ord + '_ {
+        let t = &self.transfer;
         (
             self.input_index,
-            self.transfer.first_frame,
-            self.transfer.last_frame,
+            t.first_frame,
+            t.last_frame,
+            t.transport,
+            (t.client.ip, t.client.port, t.server.ip, t.server.port),
+            t.request.as_ref().map(|r| (&r.method, &r.uri)),
+            t.pdus.first().map(|p| p.frame),
         )
     }
 }

@@ -40,7 +40,7 @@ fn rational_degrees(v: &Value) -> Option<f64> {
                 deg += part.to_f64() / scale;
                 scale *= 60.0;
             }
-            (deg.is_finite() && r.first().is_some()).then_some(deg)
+            (deg.is_finite() && !r.is_empty()).then_some(deg)
         }
         _ => None,
     }

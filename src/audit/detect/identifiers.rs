@@ -263,7 +263,7 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
             && n <= 15
             && ((plus && n >= 8)
                 || (!plus && n >= 10)
-                || (!plus && n >= 7 && separators >= 1 && separators <= 4));
+                || (!plus && n >= 7 && (1..=4).contains(&separators)));
         if plausible {
             let num = if plus { format!("+{digits}") } else { digits };
             if !out.contains(&num) {
