@@ -38,6 +38,8 @@ pub enum OutputFormat {
     Json,
     Jsonl,
     Csv,
+    /// One self-contained HTML page (use with --output).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,6 +86,23 @@ pub struct ScanArgs {
     /// Analyse only the records this BPF expression selects (needs the `libpcap` feature).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// With --format html: embed image parts as thumbnails (they are personal data).
+    #[arg(long)]
+    pub html_media: bool,
+    /// Write every part of every decoded MMS PDU to DIR (named safely; never overwrites).
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
+    /// With --extract: also save each whole MMS PDU as a .mms file.
+    #[arg(long, requires = "extract")]
+    pub extract_pdus: bool,
+    /// Replace phone numbers, e-mails, subscriber ids, vCard names and credentials with keyed
+    /// pseudonyms, round coordinates to about 1 km and withhold subjects and text.
+    #[arg(long)]
+    pub redact: bool,
+    /// The key for --redact pseudonyms (the same key gives the same pseudonyms across reports);
+    /// default: a random key per run.
+    #[arg(long, value_name = "KEY", requires = "redact")]
+    pub redact_key: Option<String>,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -78,6 +78,7 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     config.transfer.multipart.max_depth = l.max_multipart_depth;
     config.transfer.multipart.max_parts = l.max_multipart_parts;
     config.audit.show_secrets = args.show_secrets;
+    config.transfer.keep_pdu_bytes = args.extract_pdus;
     config.audit.recipient_threshold = args.recipient_threshold;
     config
 }
@@ -102,7 +103,33 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
     if let Some(p) = progress {
         p.stop();
     }
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    if let Some(dir) = &args.extract {
+        let n = report::extract::extract_all(dir, &mut outcome.report, &outcome.records)?;
+        let pdus = if args.extract_pdus {
+            report::extract::extract_pdus(dir, &outcome.report, &outcome.records)?
+        } else {
+            0
+        };
+        if !args.quiet {
+            eprintln!(
+                "mmsleak: extracted {n} parts{} to {}",
+                if args.extract_pdus {
+                    format!(" and {pdus} PDUs")
+                } else {
+                    String::new()
+                },
+                sanitize::terminal(&dir.display().to_string())
+            );
+        }
+    }
+    if args.redact {
+        let key = match &args.redact_key {
+            Some(k) => report::redact::key_from_passphrase(k),
+            None => report::redact::random_key(),
+        };
+        report::redact::redact(&mut outcome.report, &key);
+    }
     let report = &outcome.report;
     let mut out = create_output(args.output.as_deref())?;
     match args.format {
@@ -115,6 +142,10 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
         }
         OutputFormat::Jsonl => report::jsonl::write(&mut out, report)?,
         OutputFormat::Csv => report::csv::write(&mut out, report)?,
+        OutputFormat::Html => {
+            let media = args.html_media.then_some(outcome.records.as_slice());
+            out.write_all(report::html::render(report, media).as_bytes())?;
+        }
     }
     out.flush()?;
     if let Some(carve_to) = &args.carve {

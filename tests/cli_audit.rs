@@ -497,3 +497,143 @@ fn carved_capture_keeps_only_the_evidence() {
         serde_json::json!(["ethernet"])
     );
 }
+
+#[test]
+fn redaction_extraction_and_html_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leaky.pcap");
+    write_pcap(
+        &path,
+        Link::Ethernet,
+        &leaky_capture(),
+        false,
+        ByteOrder::Little,
+    );
+    let p = path.to_str().unwrap();
+
+    // --redact: no phone number, e-mail, subscriber id or password of the capture survives, in
+    // any output format.
+    let secrets = [
+        "15550199",
+        "5550199",
+        "15550123",
+        "5550123",
+        "15550111",
+        "555-0134",
+        "5550134",
+        "5550142",
+        "jane@example.com",
+        "bob@example.org",
+        "secret@example.net",
+        "alice",
+        "s3cret",
+        "Jane Doe",
+        "YWxpY2U6czNjcmV0",
+        "40.6892",
+        "-74.0445",
+    ];
+    for format in ["json", "jsonl", "csv", "table", "html"] {
+        let out = mmsleak(&["scan", "--format", format, "--redact", "--width", "200", p]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for s in secrets {
+            assert!(!text.contains(s), "{format} output still contains {s}");
+        }
+    }
+    // The same key gives the same pseudonyms.
+    let a = mmsleak(&[
+        "scan",
+        "--format",
+        "json",
+        "--redact",
+        "--redact-key",
+        "lab-1",
+        p,
+    ]);
+    let b = mmsleak(&[
+        "scan",
+        "--format",
+        "json",
+        "--redact",
+        "--redact-key",
+        "lab-1",
+        p,
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+
+    // --extract: every part lands in the folder, named by the report.
+    let out_dir = dir.path().join("parts");
+    let out = mmsleak(&[
+        "scan",
+        "--format",
+        "json",
+        "--extract",
+        out_dir.to_str().unwrap(),
+        "--extract-pdus",
+        p,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut parts = 0;
+    for t in report["transfers"].as_array().unwrap() {
+        for pdu in t["pdus"].as_array().unwrap() {
+            for part in pdu["parts"].as_array().unwrap() {
+                let name = part["extracted_to"].as_str().unwrap();
+                let data = std::fs::read(out_dir.join(name)).unwrap();
+                assert_eq!(data.len() as u64, part["size"].as_u64().unwrap());
+                parts += 1;
+            }
+        }
+    }
+    assert_eq!(parts, 5);
+    let pdus = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "mms")
+        })
+        .count();
+    assert_eq!(pdus, 5);
+
+    // --format html --output: one self-contained page.
+    let html = dir.path().join("report.html");
+    let out = mmsleak(&[
+        "scan",
+        "--format",
+        "html",
+        "--output",
+        html.to_str().unwrap(),
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") || page.starts_with("<!doctype html>"));
+    assert!(page.contains("unauthenticated-retrieval"));
+    assert!(
+        !page.contains("data:image"),
+        "no media without --html-media"
+    );
+    let out = mmsleak(&[
+        "scan",
+        "--format",
+        "html",
+        "--html-media",
+        "--output",
+        html.to_str().unwrap(),
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("data:image/jpeg")
+    );
+}

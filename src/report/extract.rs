@@ -317,6 +317,29 @@ pub fn extract_all(
     Ok(written)
 }
 
+/// Writes every whole MMS PDU kept in `records` (`pdu_bytes`) to `dir` as
+/// `<transfer>-<pdu>-<message type>.mms`. Returns how many were written.
+pub fn extract_pdus(dir: &Path, report: &Report, records: &[TransferRecord]) -> io::Result<usize> {
+    fs::create_dir_all(dir)?;
+    let mut written = 0usize;
+    for record in records {
+        let id = record.transfer.id.as_str();
+        let types = report
+            .transfers
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| &t.pdus);
+        for (i, bytes) in record.pdu_bytes.iter().enumerate() {
+            let kind = types
+                .and_then(|p| p.get(i))
+                .map_or("pdu", |p| p.message_type.as_str());
+            write_part(dir, &pdu_file_name(id, i, kind), bytes)?;
+            written = written.saturating_add(1);
+        }
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

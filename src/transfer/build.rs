@@ -22,6 +22,8 @@ pub struct TransferConfig {
     pub multipart: MultipartLimits,
     /// Keep each PDU's field-by-field description (`inspect`).
     pub keep_details: bool,
+    /// Keep each PDU's bytes (`--extract-pdus`).
+    pub keep_pdu_bytes: bool,
 }
 
 /// A transfer being assembled, before ids are assigned.
@@ -177,6 +179,9 @@ impl Builder<'_> {
         if self.config.keep_details {
             record.details.push(decoded.details);
         }
+        if self.config.keep_pdu_bytes {
+            record.pdu_bytes.push(bytes.to_vec());
+        }
         record.parts.extend(
             decoded
                 .parts
@@ -230,6 +235,7 @@ impl Builder<'_> {
             parts: Vec::new(),
             texts: Vec::new(),
             details: Vec::new(),
+            pdu_bytes: Vec::new(),
         }
     }
 

@@ -37,6 +37,9 @@ pub struct TransferRecord {
     /// Every PDU decoded field by field (for `inspect`), when the transfer stage was asked to keep
     /// them.
     pub details: Vec<Vec<(String, String)>>,
+    /// Every PDU's bytes as they crossed the wire, when the transfer stage was asked to keep
+    /// them (`--extract-pdus`).
+    pub pdu_bytes: Vec<Vec<u8>>,
 }
 
 impl TransferRecord {

@@ -1,17 +1,45 @@
 //! How guessable a content-location token is.
 
-/// The token of a content location: the longest run of URL-safe token characters in the path
-/// and query, which is where MMSCs put the message handle (e.g. `/mms/get?id=Ab3dE...`,
-/// `/m/7f3a9c...`).
+/// The token of a content location: where MMSCs put the message handle. That is the longest
+/// query parameter value when there is a query (`/mms/get?id=Ab3dE...`), else the last path
+/// segment (`/m/7f3a9c...`, `/get/7`), reduced to its longest run of URL-safe token characters.
 pub fn location_token(url: &str) -> Option<&str> {
     let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = after_scheme
+    let path_and_query = after_scheme
         .find(['/', '?'])
         .and_then(|i| after_scheme.get(i..))
         .unwrap_or("");
-    path.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .filter(|s| !s.is_empty())
-        .max_by_key(|s| s.len())
+    let path_and_query = path_and_query.split('#').next().unwrap_or("");
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let longest_run = |s: &str| -> Option<usize> {
+        s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map(str::len)
+            .max()
+            .filter(|n| *n > 0)
+    };
+    if let Some(q) = query {
+        let best = q
+            .split(['&', ';'])
+            .map(|kv| kv.split_once('=').map_or(kv, |(_, v)| v))
+            .filter(|v| longest_run(v).is_some())
+            .max_by_key(|v| longest_run(v).unwrap_or(0));
+        if let Some(v) = best {
+            return run_of(v);
+        }
+    }
+    path.rsplit('/')
+        .find(|seg| !seg.is_empty())
+        .and_then(run_of)
+}
+
+/// The longest run of URL-safe token characters in `s`.
+fn run_of(s: &str) -> Option<&str> {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|t| !t.is_empty())
+        .max_by_key(|t| t.len())
 }
 
 /// Estimated entropy of a token in bits: its length times the log2 of the smallest character
@@ -113,6 +141,12 @@ mod tests {
             Some("7f3a9c01d2e4b5a6")
         );
         assert_eq!(location_token("http://mmsc.example.com/m/42"), Some("42"));
+        assert_eq!(location_token("http://mmsc.example.com/get/7"), Some("7"));
+        assert_eq!(
+            location_token("http://mmsc.example.com/mmsc/6_2?AaamMbG2tpp5lj4Ra"),
+            Some("AaamMbG2tpp5lj4Ra")
+        );
+        assert_eq!(location_token("http://mmsc.example.com/"), None);
         assert!(token_entropy_bits("42") < 10.0);
         assert!(token_entropy_bits("aaaaaaaaaaaaaaaa") < 20.0);
         let strong = "Qm9yZW1pcHN1bWRvbG9yc2l0YW1ldA";
