@@ -728,16 +728,27 @@ fn transfer_findings(drafts: &mut Vec<Draft>, ti: usize, kt: &KeyTransfer, tr: &
     }
 }
 
-/// The token of a content location: the longest run of URL token characters in path and query.
+/// The token of a content location: the longest query value when there is a query, else the
+/// last path segment, reduced to its longest run of URL token characters.
 pub fn location_token(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest
+    let pq = rest
         .find(['/', '?'])
         .and_then(|i| rest.get(i..))
         .unwrap_or("");
-    path.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .filter(|s| !s.is_empty())
-        .max_by_key(|s| s.len())
+    match pq.split_once('?') {
+        Some((_, q)) => q
+            .split('&')
+            .filter_map(|kv| run(kv.split_once('=').map_or(kv, |(_, v)| v)))
+            .max_by_key(|t| t.len()),
+        None => pq.rsplit('/').find(|s| !s.is_empty()).and_then(run),
+    }
+}
+
+fn run(s: &str) -> Option<&str> {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|t| !t.is_empty())
+        .max_by_key(|t| t.len())
 }
 
 /// Bits of a token by its alphabet: the generator's tokens are either 32 mixed-case

@@ -434,6 +434,10 @@ impl Lab {
             bytes: self.bytes,
             first_time: self.first_ns.map(|n| self.ts_of(n).to_rfc3339()),
             last_time: self.last_ns.map(|n| self.ts_of(n).to_rfc3339()),
+            duration_secs: match (self.first_ns, self.last_ns) {
+                (Some(f), Some(l)) => Some((l - f) as f64 / 1e9),
+                _ => None,
+            },
             diagnostics: Vec::new(),
             diagnostics_suppressed: 0,
             non_ip_frames: 0,
