@@ -168,7 +168,7 @@ fn check(scenario: &str, strict: bool) {
             let key: Value =
                 serde_json::from_slice(&std::fs::read(cap.answers.as_ref().unwrap()).unwrap())
                     .unwrap();
-            let outcome = scan(&[cap.capture.clone()], &ScanConfig::default()).unwrap();
+            let outcome = scan(std::slice::from_ref(&cap.capture), &ScanConfig::default()).unwrap();
             let got = serde_json::to_value(&outcome.report).unwrap();
             let name = cap
                 .capture

@@ -503,6 +503,18 @@ impl Lab {
         Ok(path)
     }
 
+    /// Takes the in-memory frames: (time in ns, link-layer bytes). Single-link captures only
+    /// (the interface is not returned).
+    pub fn take_frames(&mut self) -> Vec<(i64, Vec<u8>)> {
+        match &mut self.sink {
+            Sink::Memory(frames) => std::mem::take(frames)
+                .into_iter()
+                .map(|f| (f.ts_ns, f.data))
+                .collect(),
+            Sink::Stream(_) => Vec::new(),
+        }
+    }
+
     /// Flushes a streamed capture.
     pub fn finish_stream(self) -> io::Result<()> {
         if let Sink::Stream(w) = self.sink {

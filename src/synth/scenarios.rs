@@ -249,7 +249,7 @@ fn mms_app_id() -> Vec<WspHeader> {
 }
 
 /// Push, deferred notify-response, retrieval and acknowledgement over connectionless WSP.
-fn wap_push(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn wap_push(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let sender = cast.person();
     let recipient = cast.person();
     let handset = cast.handset_ip();
@@ -334,7 +334,7 @@ fn wap_push(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
 }
 
 /// An m-send-req of a few KB (photo, noise image, vCard, text) over a WTP session.
-fn wtp_upload(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn wtp_upload(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let recipient = cast.person();
     let contact = cast.person();
     let handset = cast.handset_ip();
@@ -405,7 +405,7 @@ fn wtp_upload(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
 }
 
 /// WTLS on 9203 from two handsets.
-fn wtls(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn wtls(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let gw = cast.server_ip();
     let a = sock(cast.handset_ip(), cast.port());
     let b = sock(cast.handset_ip(), cast.port());
@@ -418,7 +418,7 @@ fn wtls(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
 }
 
 /// Sending to many, delivery and read reports, a forwarded message with Bcc left in, MMBox.
-fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let alice = cast.person();
     let bob = cast.person();
     let carol = cast.person();
@@ -691,7 +691,7 @@ fn push_and_get(
 }
 
 /// One push and retrieval inside a GTP-U bearer.
-fn gtp_u(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn gtp_u(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let ue = cast.handset_ip();
     let gw = cast.server_ip();
     let teid_up = lab.rng.range(0x1000, 0x7FFF_FFFF) as u32;
@@ -709,7 +709,7 @@ fn gtp_u(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
 }
 
 /// A retrieve-conf fragmented over IPv4, another over IPv6.
-fn ip_fragments(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+pub(crate) fn ip_fragments(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let handset = cast.handset_ip();
     let gw = cast.server_ip();
     push_and_get(lab, cast, handset, gw, "m1", Some(512))?;
