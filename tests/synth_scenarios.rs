@@ -150,9 +150,20 @@ fn compare(key: &Value, got: &Value) -> Vec<String> {
     out
 }
 
+/// The seeds to run: [`SEEDS`], or `SYNTH_SEEDS=A-B` for a range (for soak runs).
+fn seeds() -> Vec<u64> {
+    match std::env::var("SYNTH_SEEDS") {
+        Ok(r) => {
+            let (a, b) = r.split_once('-').unwrap_or((&r, &r));
+            (a.parse().unwrap()..=b.parse().unwrap()).collect()
+        }
+        Err(_) => SEEDS.to_vec(),
+    }
+}
+
 fn check(scenario: &str, strict: bool) {
     let mut failures = Vec::new();
-    for &seed in SEEDS {
+    for seed in seeds() {
         let dir = tempfile::tempdir().unwrap();
         let made = generate(
             dir.path(),
