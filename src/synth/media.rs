@@ -170,6 +170,30 @@ pub fn png(width: u32, height: u32, grey: u8) -> Vec<u8> {
     out
 }
 
+/// A valid `width`×`height` 8-bit greyscale PNG of the given pixels (row-major, cycled when
+/// short), e.g. noise that does not compress.
+pub fn png_pixels(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    let mut raw = Vec::new();
+    let mut source = pixels.iter().copied().cycle();
+    for _ in 0..height {
+        // Filter type 0 (none), then the row.
+        raw.extend(std::iter::once(0).chain(source.by_ref().take(width as usize)));
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = z.write_all(&raw);
+    let idat = z.finish().unwrap_or_default();
+    png_chunk(&mut out, b"IDAT", &idat);
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
 /// A vCard 3.0.
 pub fn vcard(name: &str, phone: &str, email: &str) -> Vec<u8> {
     let (given, family) = name.split_once(' ').unwrap_or((name, ""));

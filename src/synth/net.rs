@@ -431,6 +431,12 @@ impl TcpSession {
         self.packet(to_server, ACK | PSH, seq, chunk)
     }
 
+    /// A pure acknowledgement from one side of everything the other side sent.
+    pub fn ack(&mut self, to_server: bool) -> Vec<u8> {
+        let seq = self.seq_of(to_server);
+        self.packet(to_server, ACK, seq, &[])
+    }
+
     /// FIN from the client, FIN-ACK from the server, final ACK.
     pub fn close(&mut self) -> Vec<Vec<u8>> {
         let fin = self.packet(true, FIN | ACK, self.client_seq, &[]);
