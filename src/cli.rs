@@ -21,8 +21,30 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Print the detection catalog.
     Rules(RulesArgs),
+    /// Generate lab captures, each with its answer key (`<capture>.answers.json`).
+    Synth(SynthArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Folder to write the captures and answer keys to (created if needed).
+    #[arg(required_unless_present = "list")]
+    pub outdir: Option<PathBuf>,
+    /// Seed: the same seed gives the same files; another varies addresses, numbers, names,
+    /// tokens, timing and media.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Only these scenarios (repeatable; default: all). See --list.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Also write one large mixed capture of about N megabytes, for benchmarks.
+    #[arg(long, value_name = "N")]
+    pub size_mb: Option<u64>,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Inspect(args) => run_inspect(&args),
         Command::Rules(args) => print_rules(&args).map(|()| 0),
+        Command::Synth(args) => run_synth(&args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -312,4 +313,45 @@ fn print_stats(started: std::time::Instant) {
         "mmsleak-stats: elapsed_ms={} peak_rss_kib={peak_kib}",
         started.elapsed().as_millis()
     );
+}
+
+fn run_synth(args: &mmsleak::cli::SynthArgs) -> io::Result<u8> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.list {
+        for (name, what) in mmsleak::synth::SCENARIOS {
+            writeln!(out, "{name}\n    {what}")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let Some(dir) = &args.outdir else {
+        return Ok(2);
+    };
+    let options = mmsleak::synth::SynthOptions {
+        seed: args.seed,
+        scenarios: args.scenarios.clone(),
+        size_mb: args.size_mb,
+    };
+    let made = match mmsleak::synth::generate(dir, &options) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            eprintln!("mmsleak: {}", sanitize::terminal(&e.to_string()));
+            return Ok(2);
+        }
+        Err(e) => return Err(e),
+    };
+    for m in &made {
+        writeln!(
+            out,
+            "{} ({} packets){}",
+            m.capture.display(),
+            m.packets,
+            m.answers
+                .as_ref()
+                .map(|a| format!(", answers in {}", a.display()))
+                .unwrap_or_default()
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
 }

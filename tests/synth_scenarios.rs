@@ -11,10 +11,7 @@
 //! output folder); transfers with every contract field (except `input`, the same path); PDUs with
 //! their fields and part hashes; messages; findings by (rule, category, severity, transfer,
 //! message, frames) as a multiset.
-//!
-//! Where the scanner and a key disagree and the key follows the contract, the differing field is
-//! listed in [`KNOWN`] with the reason: the main test skips only those paths, and an ignored
-//! strict test per scenario checks everything.
+//! Nothing is skipped: a difference is either a scanner bug or a generator bug, and is fixed.
 
 use mmsleak::scan::{ScanConfig, scan};
 use mmsleak::synth::{SynthOptions, generate};
@@ -22,41 +19,6 @@ use serde_json::Value;
 use std::path::Path;
 
 const SEEDS: &[u64] = &[1, 2, 7];
-
-/// (scenario, path prefix, reason): fields where the scanner departs from the contract.
-const KNOWN: &[(&str, &str, &str)] = &[
-    (
-        "ip-fragments",
-        "transfers[1].response.frames",
-        "scanner lists only the frame of the last IP fragment; the response's bytes arrived in \
-         every fragment's frame",
-    ),
-    (
-        "ip-fragments",
-        "transfers[3].response.frames",
-        "scanner lists only the frame of the last IP fragment; the response's bytes arrived in \
-         every fragment's frame",
-    ),
-    (
-        "tcp-anomalies",
-        "transfers[0].request.frames",
-        "scanner lists an HTTP request's frames in byte order (an out-of-order segment's frame \
-         after a later one); WSP/WTP and the key list frames ascending",
-    ),
-    (
-        "tls-mmsc",
-        "*.last_frame",
-        "scanner ends a TLS connection at the second FIN; the final ACK of the close is the \
-         connection's last frame",
-    ),
-    ("tls-mmsc", "*.end", "same: the time of the final ACK"),
-    (
-        "wtp-segmented-upload",
-        "transfers[0].start",
-        "scanner takes the time of the request's last WTP segment, not of the transfer's first \
-         frame",
-    ),
-];
 
 fn project_findings(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
@@ -161,7 +123,7 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-fn check(scenario: &str, strict: bool) {
+fn check(scenario: &str) {
     let mut failures = Vec::new();
     for seed in seeds() {
         let dir = tempfile::tempdir().unwrap();
@@ -188,18 +150,7 @@ fn check(scenario: &str, strict: bool) {
                 .to_string_lossy()
                 .into_owned();
             for d in compare(&key, &got) {
-                let path = d.split(':').next().unwrap_or("");
-                let known = KNOWN.iter().find(|(s, p, _)| {
-                    *s == scenario
-                        && match p.strip_prefix('*') {
-                            Some(suffix) => path.ends_with(suffix),
-                            None => path.starts_with(p),
-                        }
-                });
-                match known {
-                    Some(_) if !strict => {}
-                    _ => failures.push(format!("seed {seed} {name}: {d}")),
-                }
+                failures.push(format!("seed {seed} {name}: {d}"));
             }
         }
     }
@@ -253,32 +204,25 @@ fn unknown_scenario_is_an_error() {
 }
 
 macro_rules! scenario_tests {
-    ($($name:ident, $strict:ident => $scenario:literal $(, ignore = $why:literal)?;)*) => {$(
+    ($($name:ident => $scenario:literal;)*) => {$(
         #[test]
-        $(#[ignore = $why])?
         fn $name() {
-            check($scenario, false);
-        }
-
-        #[test]
-        #[ignore = "strict: includes the known scanner discrepancies"]
-        fn $strict() {
-            check($scenario, true);
+            check($scenario);
         }
     )*};
 }
 
 scenario_tests! {
-    wap_push_notification, strict_wap_push_notification => "wap-push-notification";
-    wtp_segmented_upload, strict_wtp_segmented_upload => "wtp-segmented-upload";
-    http_mmsc, strict_http_mmsc => "http-mmsc";
-    push_then_http_retrieval, strict_push_then_http_retrieval => "push-then-http-retrieval";
-    tls_mmsc, strict_tls_mmsc => "tls-mmsc";
-    tcp_anomalies, strict_tcp_anomalies => "tcp-anomalies";
-    wtls, strict_wtls => "wtls";
-    forward_and_mailbox, strict_forward_and_mailbox => "forward-and-mailbox";
-    gtp_u, strict_gtp_u => "gtp-u";
-    ip_fragments, strict_ip_fragments => "ip-fragments";
-    link_layers, strict_link_layers => "link-layers";
-    formats, strict_formats => "formats";
+    wap_push_notification => "wap-push-notification";
+    wtp_segmented_upload => "wtp-segmented-upload";
+    http_mmsc => "http-mmsc";
+    push_then_http_retrieval => "push-then-http-retrieval";
+    tls_mmsc => "tls-mmsc";
+    tcp_anomalies => "tcp-anomalies";
+    wtls => "wtls";
+    forward_and_mailbox => "forward-and-mailbox";
+    gtp_u => "gtp-u";
+    ip_fragments => "ip-fragments";
+    link_layers => "link-layers";
+    formats => "formats";
 }

@@ -118,6 +118,8 @@ pub enum FlowEvent<'a> {
         ts: Timestamp,
         /// The capture cut the datagram short (snaplen) or its headers claimed more.
         truncated: bool,
+        /// The other frames of an IP-fragmented datagram (empty when it was not fragmented).
+        fragment_frames: &'a [u64],
     },
     /// With `dir: Some(d)`: direction `d` ended (TCP half-close; the other may go on).
     /// With `dir: None`: the flow ended; it is the flow's last event.
@@ -230,6 +232,7 @@ impl From<FlowEvent<'_>> for RecordedEvent {
                 frame,
                 ts,
                 truncated,
+                ..
             } => RecordedEvent::Datagram {
                 flow,
                 dir,

@@ -955,6 +955,7 @@ fn udp_datagram<S: FlowSink + ?Sized>(
         frame: pkt.frame,
         ts: pkt.ts,
         truncated: pkt.truncated,
+        fragment_frames: &pkt.fragment_frames,
     });
     if verdict == Verdict::Ignore {
         mark_ignored(flow, cx, stats);

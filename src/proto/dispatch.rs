@@ -43,6 +43,9 @@ pub struct TlsFlow {
     pub end: Timestamp,
 }
 
+/// Fragmented WAP datagrams whose frames are remembered until their exchange completes.
+const MAX_FRAGMENTED_DATAGRAMS: usize = 65_536;
+
 /// What one input's protocol stage produced, with the flows it came from.
 #[derive(Debug, Default)]
 pub struct ProtoOutput {
@@ -90,6 +93,9 @@ impl TcpState {
 /// The [`FlowSink`] of one input.
 pub struct Dispatcher {
     flows: HashMap<FlowId, FlowProto>,
+    /// For WAP datagrams that were IP-fragmented: the frames of their other fragments, so the
+    /// transfer cites every frame its bytes came from. Bounded by [`MAX_FRAGMENTED_DATAGRAMS`].
+    fragments: HashMap<u64, Vec<u64>>,
     infos: HashMap<u64, FlowInfo>,
     wap: WapSessions,
     http_limits: HttpLimits,
@@ -100,6 +106,7 @@ impl Dispatcher {
     pub fn new(config: &ProtoConfig) -> Self {
         Dispatcher {
             flows: HashMap::new(),
+            fragments: HashMap::new(),
             infos: HashMap::new(),
             wap: WapSessions::new(config.wap),
             http_limits: config.http,
@@ -112,7 +119,30 @@ impl Dispatcher {
         self.keep(produced);
     }
 
-    fn keep(&mut self, produced: crate::proto::wsp::session::WapOutput) {
+    fn keep(&mut self, mut produced: crate::proto::wsp::session::WapOutput) {
+        if !self.fragments.is_empty() {
+            for ex in &mut produced.exchanges {
+                let mut first = ex.first_frame;
+                let halves = [
+                    ex.request.as_mut().map(|r| &mut r.frames),
+                    ex.response.as_mut().map(|r| &mut r.frames),
+                ];
+                for frames in halves.into_iter().flatten() {
+                    let extra: Vec<u64> = frames
+                        .iter()
+                        .filter_map(|f| self.fragments.remove(f))
+                        .flatten()
+                        .collect();
+                    if !extra.is_empty() {
+                        frames.extend(extra);
+                        frames.sort_unstable();
+                        frames.dedup();
+                        first = first.min(frames.first().copied().unwrap_or(first));
+                    }
+                }
+                ex.first_frame = first;
+            }
+        }
         for ex in &produced.exchanges {
             if let Some(info) = self.infos.get(&ex.flow_id) {
                 self.out.flows.insert(ex.flow_id, info.clone());
@@ -208,10 +238,16 @@ impl FlowSink for Dispatcher {
                 bytes,
                 frame,
                 ts,
+                fragment_frames,
                 ..
             } => match self.flows.get(&flow) {
                 Some(FlowProto::Wap(role)) => {
                     let role = *role;
+                    if !fragment_frames.is_empty()
+                        && self.fragments.len() < MAX_FRAGMENTED_DATAGRAMS
+                    {
+                        self.fragments.insert(frame, fragment_frames.to_vec());
+                    }
                     self.wap.on_datagram(
                         flow.0,
                         dir,

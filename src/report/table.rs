@@ -122,6 +122,13 @@ fn transfers_table(transfers: &[Transfer], width: u16) -> String {
 
 fn findings_table(findings: &[&Finding], width: u16) -> String {
     let mut t = new_table(width, &["id", "rule", "where", "frames", "what"]);
+    // Rule ids are what an auditor searches for: never wrap them.
+    let longest = findings.iter().map(|f| f.rule.len()).max().unwrap_or(4);
+    if let Some(col) = t.column_mut(1) {
+        col.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+            comfy_table::Width::Fixed(u16::try_from(longest + 2).unwrap_or(u16::MAX)),
+        ));
+    }
     for f in findings {
         let place = [f.transfer.as_deref(), f.message.as_deref()]
             .into_iter()

@@ -67,13 +67,18 @@ pub fn send(
 }
 
 /// FIN, FIN-ACK, ACK.
+/// FIN, FIN-ACK, ACK. Returns the frame in which the connection closed: the second FIN (the
+/// final ACK carries nothing and comes after the close, as the scanner counts it).
 pub fn close(lab: &mut Lab, s: &mut TcpSession) -> io::Result<u64> {
-    let mut last = 0;
-    for p in s.close() {
-        last = lab.emit(&p)?;
+    let mut closed = 0;
+    for (i, p) in s.close().into_iter().enumerate() {
+        let f = lab.emit(&p)?;
+        if i == 1 {
+            closed = f;
+        }
         lab.wait_us(200, 5_000);
     }
-    Ok(last)
+    Ok(closed)
 }
 
 /// An HTTP request as written on the wire.

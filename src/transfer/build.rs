@@ -345,14 +345,14 @@ impl Builder<'_> {
                 method: req.method.clone(),
                 uri: req.url.clone(),
                 headers: req.headers.clone(),
-                frames: req.frames.clone(),
+                frames: ascending(&req.frames),
             });
         }
         if let Some(resp) = &ex.response {
             rec.transfer.response = Some(ResponseReport {
                 status: Some(resp.status),
                 headers: resp.headers.clone(),
-                frames: resp.frames.clone(),
+                frames: ascending(&resp.frames),
             });
         }
         for body in ex.mms_bodies() {
@@ -381,6 +381,14 @@ impl Builder<'_> {
         rec.transfer.tls_version = t.info.negotiated_version_name();
         rec
     }
+}
+
+/// Frames in capture order (HTTP lists them in byte order, which differs after reordering).
+fn ascending(frames: &[u64]) -> Vec<u64> {
+    let mut f = frames.to_vec();
+    f.sort_unstable();
+    f.dedup();
+    f
 }
 
 /// True when the flow's server port is a WAP push port (the handset's side).

@@ -96,7 +96,10 @@ pub struct WspRequest {
     pub frames: Vec<u64>,
     /// The frame in which the request's last byte arrived.
     pub last_frame: u64,
+    /// When its last byte arrived.
     pub time: Timestamp,
+    /// When its first byte arrived.
+    pub first_time: Timestamp,
     /// False when a WTP segment of the request is missing or a cap cut it.
     pub complete: bool,
 }
@@ -117,6 +120,7 @@ pub struct WspResponse {
     pub frames: Vec<u64>,
     pub last_frame: u64,
     pub time: Timestamp,
+    pub first_time: Timestamp,
     pub complete: bool,
 }
 
@@ -330,6 +334,7 @@ struct Arrival {
     frames: Vec<u64>,
     last_frame: u64,
     time: Timestamp,
+    first_time: Timestamp,
     complete: bool,
 }
 
@@ -450,6 +455,7 @@ impl WapSessions {
             frames: vec![frame],
             last_frame: frame,
             time: ts,
+            first_time: ts,
             complete: true,
         };
         let max_body = self.limits.max_body_bytes;
@@ -607,6 +613,7 @@ impl WapSessions {
             frames: m.frames.clone(),
             last_frame: m.last_frame,
             time: m.last_time,
+            first_time: m.first_time,
             complete: m.complete,
         };
 
@@ -838,35 +845,45 @@ impl WapSessions {
             && (push || (request.is_some() && response.is_some()))
             && aborted.is_none();
         let frames = [
-            request
-                .as_ref()
-                .map(|r| (r.frames.first().copied(), r.last_frame, r.time)),
-            response
-                .as_ref()
-                .map(|r| (r.frames.first().copied(), r.last_frame, r.time)),
+            request.as_ref().map(|r| {
+                (
+                    r.frames.first().copied(),
+                    r.last_frame,
+                    r.first_time,
+                    r.time,
+                )
+            }),
+            response.as_ref().map(|r| {
+                (
+                    r.frames.first().copied(),
+                    r.last_frame,
+                    r.first_time,
+                    r.time,
+                )
+            }),
         ];
         let first_frame = frames
             .iter()
             .flatten()
-            .filter_map(|(f, _, _)| *f)
+            .filter_map(|(f, _, _, _)| *f)
             .min()
             .unwrap_or(0);
         let last_frame = frames
             .iter()
             .flatten()
-            .map(|(_, l, _)| *l)
+            .map(|(_, l, _, _)| *l)
             .max()
             .unwrap_or(0);
         let start = frames
             .iter()
             .flatten()
-            .map(|(_, _, t)| *t)
+            .map(|(_, _, t, _)| *t)
             .min()
             .unwrap_or_default();
         let end = frames
             .iter()
             .flatten()
-            .map(|(_, _, t)| *t)
+            .map(|(_, _, _, t)| *t)
             .max()
             .unwrap_or_default();
         let session_id = match mode {
@@ -946,6 +963,7 @@ fn build_request(
         frames: arrival.frames,
         last_frame: arrival.last_frame,
         time: arrival.time,
+        first_time: arrival.first_time,
         complete: arrival.complete && whole,
     })
 }
@@ -995,6 +1013,7 @@ fn build_response(
         frames: arrival.frames,
         last_frame: arrival.last_frame,
         time: arrival.time,
+        first_time: arrival.first_time,
         complete: arrival.complete && whole,
     })
 }

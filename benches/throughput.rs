@@ -1,0 +1,236 @@
+//! Throughput and memory of `mmsleak scan` on a large mixed capture made by the project's own
+//! generator, measured against baselines in the same run: reading the file (`cat FILE >
+//! /dev/null`) and, when installed, tshark's MMS decoder. Prints the ratios.
+//!
+//! `cargo bench --bench throughput` (sizes in MB: `MMSLEAK_BENCH_SIZES="1024 4096"`, default
+//! 256; the captures are cached in target/bench-data).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use mmsleak::synth::{SynthOptions, generate};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+struct Run {
+    secs: f64,
+    peak_kib: u64,
+    stdout: Vec<u8>,
+}
+
+fn timed(cmd: &mut Command) -> Run {
+    let start = Instant::now();
+    let out = cmd
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let peak_kib = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.split("peak_rss_kib=").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Run {
+        secs,
+        peak_kib,
+        stdout: out.stdout,
+    }
+}
+
+fn capture(dir: &Path, mb: u64) -> PathBuf {
+    let path = dir.join(format!("mixed-{mb}mb.pcap"));
+    if !path.exists() {
+        eprintln!("generating {} ...", path.display());
+        generate(
+            dir,
+            &SynthOptions {
+                seed: 1,
+                scenarios: Vec::new(),
+                size_mb: Some(mb),
+            },
+        )
+        .unwrap();
+    }
+    path
+}
+
+fn mmsleak_counts(report: &[u8]) -> (u64, BTreeMap<String, u64>) {
+    let r: serde_json::Value = serde_json::from_slice(report).unwrap();
+    let mut counts = BTreeMap::new();
+    for t in r["transfers"].as_array().unwrap() {
+        for p in t["pdus"].as_array().unwrap() {
+            *counts
+                .entry(p["message_type"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    (r["summary"]["packets"].as_u64().unwrap(), counts)
+}
+
+/// tshark prints message types as numbers (0x80 ...) or names depending on the version.
+fn tshark_counts(out: &[u8]) -> BTreeMap<String, u64> {
+    const NAMES: &[&str] = &[
+        "m-send-req",
+        "m-send-conf",
+        "m-notification-ind",
+        "m-notifyresp-ind",
+        "m-retrieve-conf",
+        "m-acknowledge-ind",
+        "m-delivery-ind",
+        "m-read-rec-ind",
+        "m-read-orig-ind",
+        "m-forward-req",
+        "m-forward-conf",
+        "m-mbox-store-req",
+        "m-mbox-store-conf",
+        "m-mbox-view-req",
+        "m-mbox-view-conf",
+        "m-mbox-upload-req",
+        "m-mbox-upload-conf",
+        "m-mbox-delete-req",
+        "m-mbox-delete-conf",
+        "m-mbox-descr",
+        "m-delete-req",
+        "m-delete-conf",
+        "m-cancel-req",
+        "m-cancel-conf",
+    ];
+    let mut counts = BTreeMap::new();
+    for line in String::from_utf8_lossy(out).lines() {
+        for v in line.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            let name = match v
+                .strip_prefix("0x")
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(n) if n >= 0x80 => NAMES.get(usize::from(n - 0x80)).map(|s| s.to_string()),
+                _ => v
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|n| *n >= 0x80)
+                    .and_then(|n| NAMES.get(usize::from(n - 0x80)).map(|s| s.to_string())),
+            }
+            .unwrap_or_else(|| v.to_owned());
+            *counts.entry(name).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::var("MMSLEAK_BENCH_SIZES")
+        .unwrap_or_else(|_| "256".into())
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = env!("CARGO_BIN_EXE_mmsleak");
+    let tshark = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    for mb in sizes {
+        let path = capture(&dir, mb);
+        let bytes = std::fs::metadata(&path).unwrap().len() as f64;
+        let mbytes = bytes / 1e6;
+        let cat = timed(Command::new("cat").arg(&path));
+        let one = timed(
+            Command::new(exe)
+                .args(["scan", "--quiet", "--format", "json", "--threads", "1"])
+                .arg(&path)
+                .env("MMSLEAK_STATS", "1"),
+        );
+        let two = timed(
+            Command::new(exe)
+                .args(["scan", "--quiet", "--format", "json", "--threads", "2"])
+                .arg(&path)
+                .env("MMSLEAK_STATS", "1"),
+        );
+        let (packets, ours) = mmsleak_counts(&two.stdout);
+        assert_eq!(
+            one.stdout, two.stdout,
+            "reports differ between 1 and 2 threads"
+        );
+        println!(
+            "== {} ({:.0} MB, {packets} packets)",
+            path.display(),
+            mbytes
+        );
+        println!(
+            "cat            {:8.2} s {:9.1} MB/s",
+            cat.secs,
+            mbytes / cat.secs
+        );
+        for (label, r) in [("mmsleak -j1", &one), ("mmsleak -j2", &two)] {
+            println!(
+                "{label:<14} {:8.2} s {:9.1} MB/s {:10.0} packets/s  peak RSS {:.1} MB",
+                r.secs,
+                mbytes / r.secs,
+                packets as f64 / r.secs,
+                r.peak_kib as f64 / 1024.0
+            );
+        }
+        println!(
+            "ratio: mmsleak -j2 / cat speed = {:.2}",
+            cat.secs / two.secs
+        );
+        println!(
+            "ratio: 2 threads / 1 thread    = {:.2}",
+            one.secs / two.secs
+        );
+        let expected: BTreeMap<String, u64> =
+            std::fs::read(path.with_extension("pcap.counts.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+        if tshark {
+            let t = timed(Command::new("tshark").arg("-r").arg(&path).args([
+                "-Y",
+                "mmse",
+                "-T",
+                "fields",
+                "-e",
+                "mmse.message_type",
+            ]));
+            let theirs = tshark_counts(&t.stdout);
+            println!(
+                "tshark         {:8.2} s {:9.1} MB/s",
+                t.secs,
+                mbytes / t.secs
+            );
+            println!(
+                "ratio: mmsleak -j2 / tshark speed = {:.1}",
+                t.secs / two.secs
+            );
+            println!("PDUs by type (mmsleak / tshark / generated):");
+            let keys: std::collections::BTreeSet<&String> = ours
+                .keys()
+                .chain(theirs.keys())
+                .chain(expected.keys())
+                .collect();
+            for k in keys {
+                println!(
+                    "  {k:<22} {:>7} {:>7} {:>7}",
+                    ours.get(k).copied().unwrap_or(0),
+                    theirs.get(k).copied().unwrap_or(0),
+                    expected.get(k).copied().unwrap_or(0)
+                );
+            }
+        } else {
+            println!("tshark not installed: no tshark baseline");
+            println!("PDUs by type (mmsleak / generated): {ours:?} / {expected:?}");
+        }
+    }
+}
