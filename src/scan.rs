@@ -282,7 +282,7 @@ impl Shard {
 }
 
 /// Runs the stages over every record of one source.
-pub fn run_source<S: RecordSource>(
+pub fn run_source<S: RecordSource + Send>(
     index: usize,
     name: String,
     mut reader: S,
@@ -313,64 +313,87 @@ pub fn run_source<S: RecordSource>(
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(config)).collect();
     let mut first: Option<Timestamp> = None;
     let mut last: Option<Timestamp> = None;
-    let mut position = 0u64;
 
-    loop {
-        let mut batch = Vec::with_capacity(BATCH_RECORDS);
-        let mut batch_bytes = 0usize;
-        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
-            let Some(record) = reader.next_record(&mut diags) else {
-                break;
-            };
-            if !filter.keeps(&record, &mut diags) {
-                continue;
-            }
-            batch_bytes += record.data.len();
-            batch.push(record);
-        }
-        if let Some(progress) = &config.progress {
-            let now = reader.position();
-            progress.fetch_add(
-                now.saturating_sub(position),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-            position = now;
-        }
-        if batch.is_empty() {
-            break;
-        }
-        for record in &batch {
-            report.packets += 1;
-            report.bytes += record.data.len() as u64;
-            first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
-            last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
-        }
-        // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
-        let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
-        let mut packets = Vec::with_capacity(batch.len());
-        for (record, d) in batch.iter().zip(decoded) {
-            if let Some(packet) = decoder.absorb(record, d, &mut diags) {
-                packets.push(packet);
-            }
-        }
-        // Each flow belongs to one shard (by its symmetric hash), so shards advance in
-        // parallel without locks and every flow still sees its packets in order.
-        for (i, packet) in packets.iter().enumerate() {
-            let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
-            if let Some(shard) = shards.get_mut((hash % SHARDS as u64) as usize) {
-                shard.queue.push(i);
-            }
-        }
-        shards.par_iter_mut().for_each(|shard| {
-            for &i in &shard.queue {
-                if let Some(packet) = packets.get(i) {
-                    shard
-                        .table
-                        .push(packet, &mut shard.dispatcher, &mut shard.diags);
+    // Reading runs on its own thread, a couple of batches ahead of decoding (bounded channel).
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<(Vec<crate::capture::Record>, Vec<Diagnostic>)>(2);
+    let progress = config.progress.clone();
+    let reader = std::thread::scope(|scope| {
+        let read = scope.spawn(move || {
+            let mut position = 0u64;
+            loop {
+                let mut read_diags = Vec::new();
+                let mut batch = Vec::with_capacity(BATCH_RECORDS);
+                let mut batch_bytes = 0usize;
+                while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+                    let Some(record) = reader.next_record(&mut read_diags) else {
+                        break;
+                    };
+                    batch_bytes += record.data.len();
+                    batch.push(record);
+                }
+                if let Some(progress) = &progress {
+                    let now = reader.position();
+                    progress.fetch_add(
+                        now.saturating_sub(position),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    position = now;
+                }
+                let done = batch.is_empty();
+                if tx.send((batch, read_diags)).is_err() || done {
+                    break;
                 }
             }
-            shard.queue.clear();
+            reader
         });
+        for (mut batch, read_diags) in rx {
+            diags.extend(read_diags);
+            if batch.is_empty() {
+                break;
+            }
+            // The BPF filter (libpcap) stays on this thread: compiled programs are not Send.
+            batch.retain(|record| filter.keeps(record, &mut diags));
+            for record in &batch {
+                report.packets += 1;
+                report.bytes += record.data.len() as u64;
+                first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
+                last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
+            }
+            // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
+            let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
+            let mut packets = Vec::with_capacity(batch.len());
+            for (record, d) in batch.iter().zip(decoded) {
+                if let Some(packet) = decoder.absorb(record, d, &mut diags) {
+                    packets.push(packet);
+                }
+            }
+            // Each flow belongs to one shard (by its symmetric hash), so shards advance in
+            // parallel without locks and every flow still sees its packets in order.
+            for (i, packet) in packets.iter().enumerate() {
+                let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
+                if let Some(shard) = shards.get_mut((hash % SHARDS as u64) as usize) {
+                    shard.queue.push(i);
+                }
+            }
+            shards.par_iter_mut().for_each(|shard| {
+                for &i in &shard.queue {
+                    if let Some(packet) = packets.get(i) {
+                        shard
+                            .table
+                            .push(packet, &mut shard.dispatcher, &mut shard.diags);
+                    }
+                }
+                shard.queue.clear();
+            });
+        }
+        read.join().ok()
+    });
+    if reader.is_none() {
+        diags.push(Diagnostic::new(
+            crate::diag::Layer::Capture,
+            "the reading thread stopped unexpectedly; the input was not read to its end",
+        ));
     }
     decoder.finish(&mut diags);
 
@@ -392,7 +415,9 @@ pub fn run_source<S: RecordSource>(
     });
 
     report.link_types = reader
-        .link_types()
+        .as_ref()
+        .map(|r| r.link_types())
+        .unwrap_or_default()
         .into_iter()
         .map(link_type_name)
         .collect();
@@ -404,7 +429,7 @@ pub fn run_source<S: RecordSource>(
     };
     report.non_ip_frames = decoder.counters().non_ip;
     let cap = config.reader.max_diagnostics;
-    report.diagnostics_suppressed = reader.suppressed_diagnostics();
+    report.diagnostics_suppressed = reader.as_ref().map_or(0, |r| r.suppressed_diagnostics());
     for d in &diags {
         if report.diagnostics.len() < cap {
             report.diagnostics.push(DiagnosticReport::from(d));
