@@ -51,6 +51,8 @@ pub trait RecordSource {
     fn position(&self) -> u64 {
         0
     }
+    /// Takes back a record's buffer for reuse.
+    fn recycle(&mut self, _data: Vec<u8>) {}
 }
 
 impl RecordSource for capture::CaptureReader {
@@ -68,6 +70,9 @@ impl RecordSource for capture::CaptureReader {
     }
     fn position(&self) -> u64 {
         capture::CaptureReader::offset(self)
+    }
+    fn recycle(&mut self, data: Vec<u8>) {
+        capture::CaptureReader::recycle(self, data);
     }
 }
 
@@ -317,6 +322,8 @@ pub fn run_source<S: RecordSource + Send>(
     // Reading runs on its own thread, a couple of batches ahead of decoding (bounded channel).
     let (tx, rx) =
         std::sync::mpsc::sync_channel::<(Vec<crate::capture::Record>, Vec<Diagnostic>)>(2);
+    // Processed batches go back to the reader, whose buffers it reuses.
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<crate::capture::Record>>();
     let progress = config.progress.clone();
     let reader = std::thread::scope(|scope| {
         let read = scope.spawn(move || {
@@ -324,6 +331,11 @@ pub fn run_source<S: RecordSource + Send>(
             loop {
                 let mut read_diags = Vec::new();
                 let mut batch = Vec::with_capacity(BATCH_RECORDS);
+                while let Ok(used) = back_rx.try_recv() {
+                    for record in used {
+                        reader.recycle(record.data);
+                    }
+                }
                 let mut batch_bytes = 0usize;
                 while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
                     let Some(record) = reader.next_record(&mut read_diags) else {
@@ -386,7 +398,11 @@ pub fn run_source<S: RecordSource + Send>(
                 }
                 shard.queue.clear();
             });
+            drop(packets);
+            // If the reader has finished, the buffers are simply dropped.
+            let _ = back_tx.send(batch);
         }
+        drop(back_tx);
         read.join().ok()
     });
     if reader.is_none() {

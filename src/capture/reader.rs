@@ -109,7 +109,15 @@ pub struct CaptureReader {
     last_ts: Option<Timestamp>,
     started: bool,
     done: bool,
+    /// Emptied record buffers handed back with [`CaptureReader::recycle`], reused so that reading
+    /// does not allocate per record.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Buffers kept for reuse at most.
+const MAX_SPARE_BUFFERS: usize = 32_768;
+/// A buffer larger than this is not kept (one jumbo record must not pin its memory).
+const MAX_SPARE_CAPACITY: usize = 65_536;
 
 impl std::fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -215,6 +223,7 @@ impl CaptureReader {
             last_ts: None,
             started: false,
             done: false,
+            spare: Vec::new(),
         };
         if let FormatState::Pcap(pcap_state) = &reader.state {
             let link_type = pcap_state.header.link_type;
@@ -339,6 +348,14 @@ impl CaptureReader {
             }
         }
         None
+    }
+
+    /// Hands back a record's buffer for reuse by later records (bounded; oversized buffers are
+    /// dropped).
+    pub fn recycle(&mut self, data: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE_BUFFERS && data.capacity() <= MAX_SPARE_CAPACITY {
+            self.spare.push(data);
+        }
     }
 
     /// Up to `max_records` records holding at most about `max_bytes` of frame data (at least one
@@ -553,12 +570,14 @@ impl CaptureReader {
                 .at_offset(offset),
             );
         }
-        let data = self
-            .buf
-            .available()
-            .get(hlen..hlen.saturating_add(present))
-            .unwrap_or(&[])
-            .to_vec();
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.clear();
+        data.extend_from_slice(
+            self.buf
+                .available()
+                .get(hlen..hlen.saturating_add(present))
+                .unwrap_or(&[]),
+        );
         self.buf.consume(hlen.saturating_add(present));
         let ts = record.timestamp(header.resolution);
         self.last_ts = Some(ts);
@@ -916,7 +935,9 @@ impl CaptureReader {
         let (caplen, interface_id) = (packet.caplen, packet.interface_id);
         let orig_len = packet.orig_len;
         let ticks = packet.ticks;
-        let data = packet.data.to_vec();
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.clear();
+        data.extend_from_slice(packet.data);
         if short && !partial {
             self.diag(
                 diags,

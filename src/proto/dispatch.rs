@@ -17,10 +17,23 @@ use crate::time::Timestamp;
 use std::collections::HashMap;
 
 /// Settings of the protocol stage.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProtoConfig {
     pub wap: WapLimits,
     pub http: HttpLimits,
+}
+
+impl Default for ProtoConfig {
+    fn default() -> Self {
+        ProtoConfig {
+            wap: WapLimits::default(),
+            // Bodies that are declared not to be MMS are not needed: skip them.
+            http: HttpLimits {
+                keep_non_mms_bodies: false,
+                ..HttpLimits::default()
+            },
+        }
+    }
 }
 
 /// HTTP exchanges of one TCP flow.

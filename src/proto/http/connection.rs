@@ -1020,12 +1020,13 @@ impl HttpConnection {
         let is_connect = method.eq_ignore_ascii_case("CONNECT");
         let slot_id = self.push_slot(method.clone(), diags);
         let framing = parser::body_framing(&headers.0, true);
-        let builder = MessageBuilder::new(
+        let mut builder = MessageBuilder::new(
             StartInfo::Request { method, uri, url },
             HttpVersion::from_minor(minor),
             headers,
             slot_id,
         );
+        builder.keep_body = self.wants_body(&builder.headers);
         self.half_mut(dir).msg = Some(builder);
         self.consume(dir, end, diags);
         if is_connect {
@@ -1082,12 +1083,13 @@ impl HttpConnection {
         let is_connect = method.eq_ignore_ascii_case("CONNECT");
         let success = (200..300).contains(&status);
         let framing = parser::body_framing(&headers.0, false);
-        let builder = MessageBuilder::new(
+        let mut builder = MessageBuilder::new(
             StartInfo::Response { status, reason },
             HttpVersion::from_minor(minor),
             headers,
             slot_id,
         );
+        builder.keep_body = self.wants_body(&builder.headers);
         self.half_mut(dir).msg = Some(builder);
         self.consume(dir, end, diags);
 
@@ -1146,6 +1148,16 @@ impl HttpConnection {
                 format!("{kind} Transfer-Encoding does not end in chunked"),
             ));
         }
+    }
+
+    /// Whether a message with these headers needs its body kept: always when configured so,
+    /// else only for MMS and generic or missing content types.
+    fn wants_body(&self, headers: &[(String, String)]) -> bool {
+        if self.limits.keep_non_mms_bodies {
+            return true;
+        }
+        let ct = parser::header_value(headers, "content-type");
+        ct.is_some_and(parser::is_mms_content_type) || parser::is_generic_content_type(ct)
     }
 
     fn start_body(&mut self, dir: Direction, framing: BodyFraming, diags: &mut Vec<Diagnostic>) {

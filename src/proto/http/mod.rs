@@ -43,6 +43,10 @@ pub struct HttpLimits {
     pub max_resync_bytes: u64,
     /// Largest TLS hello (ClientHello / ServerHello) buffered across records and segments.
     pub max_tls_hello_bytes: usize,
+    /// Keep bodies whose Content-Type says they are not MMS (text/html, image/jpeg, ...). When
+    /// false, such bodies are counted and skipped without copying: only MMS and generic or
+    /// missing types (which may hide an MMS PDU) are kept.
+    pub keep_non_mms_bodies: bool,
 }
 
 impl Default for HttpLimits {
@@ -59,6 +63,7 @@ impl Default for HttpLimits {
             max_sniff_bytes: 16 * 1024,
             max_resync_bytes: 16 * 1024 * 1024,
             max_tls_hello_bytes: 16 * 1024,
+            keep_non_mms_bodies: true,
         }
     }
 }
