@@ -91,6 +91,7 @@ fn small_limits() -> HttpLimits {
         max_sniff_bytes: 256,
         max_resync_bytes: 2048,
         max_tls_hello_bytes: 512,
+        keep_non_mms_bodies: true,
     }
 }
 
