@@ -172,14 +172,18 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
             .unwrap_or("unreadable");
         eprintln!("mmsleak: {}", sanitize::terminal(why));
     }
-    if !outcome.unreadable.is_empty() {
-        return Ok(2);
-    }
-    let failed = args
-        .fail_on
-        .map(severity)
-        .is_some_and(|sev| report.summary.findings.at_least(sev) > 0);
-    Ok(u8::from(failed))
+    let code = if !outcome.unreadable.is_empty() {
+        2
+    } else {
+        let failed = args
+            .fail_on
+            .map(severity)
+            .is_some_and(|sev| report.summary.findings.at_least(sev) > 0);
+        u8::from(failed)
+    };
+    // The process ends here: freeing a large report piece by piece only costs time.
+    std::mem::forget(outcome);
+    Ok(code)
 }
 
 fn print_rules(args: &RulesArgs) -> io::Result<()> {

@@ -286,6 +286,94 @@ impl Shard {
     }
 }
 
+/// Up to one batch of records (bounded in count and bytes); empty at the end of input.
+fn read_batch<S: RecordSource>(
+    reader: &mut S,
+    progress: &Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    position: &mut u64,
+) -> (Vec<crate::capture::Record>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut batch_bytes = 0usize;
+    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+        let Some(record) = reader.next_record(&mut diags) else {
+            break;
+        };
+        batch_bytes += record.data.len();
+        batch.push(record);
+    }
+    if let Some(progress) = progress {
+        let now = reader.position();
+        progress.fetch_add(
+            now.saturating_sub(*position),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        *position = now;
+    }
+    (batch, diags)
+}
+
+/// The stages from records to flows for one input: filter, decode, defragment, and the flow
+/// shards with their protocol state.
+struct Stages {
+    filter: RecordFilter,
+    decoder: PacketDecoder,
+    shards: Vec<Shard>,
+    diags: Vec<Diagnostic>,
+    packets: u64,
+    bytes: u64,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl Stages {
+    /// Runs one batch through the stages; hands the records back for reuse.
+    fn process(
+        &mut self,
+        mut batch: Vec<crate::capture::Record>,
+        read_diags: Vec<Diagnostic>,
+    ) -> Vec<crate::capture::Record> {
+        self.diags.extend(read_diags);
+        let diags = &mut self.diags;
+        // The BPF filter (libpcap) stays on this thread: compiled programs are not Send.
+        batch.retain(|record| self.filter.keeps(record, diags));
+        for record in &batch {
+            self.packets += 1;
+            self.bytes += record.data.len() as u64;
+            self.first = Some(self.first.map_or(record.ts, |f| f.min(record.ts)));
+            self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
+        }
+        // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
+        let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
+        let mut packets = Vec::with_capacity(batch.len());
+        for (record, d) in batch.iter().zip(decoded) {
+            if let Some(packet) = self.decoder.absorb(record, d, &mut self.diags) {
+                packets.push(packet);
+            }
+        }
+        // Each flow belongs to one shard (by its symmetric hash), so shards advance in parallel
+        // without locks and every flow still sees its packets in order.
+        for (i, packet) in packets.iter().enumerate() {
+            let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
+            if let Some(shard) = self.shards.get_mut((hash % SHARDS as u64) as usize) {
+                shard.queue.push(i);
+            }
+        }
+        self.shards.par_iter_mut().for_each(|shard| {
+            for &i in &shard.queue {
+                if let Some(packet) = packets.get(i) {
+                    shard
+                        .table
+                        .push(packet, &mut shard.dispatcher, &mut shard.diags);
+                }
+            }
+            shard.queue.clear();
+        });
+        drop(packets);
+        batch
+    }
+}
+
 /// Runs the stages over every record of one source.
 pub fn run_source<S: RecordSource + Send>(
     index: usize,
@@ -295,7 +383,7 @@ pub fn run_source<S: RecordSource + Send>(
 ) -> InputResult {
     let mut report = empty_input_report(&name);
     report.format = reader.format();
-    let mut filter = match RecordFilter::new(config) {
+    let filter = match RecordFilter::new(config) {
         Ok(f) => f,
         Err(e) => {
             report.diagnostics.push(DiagnosticReport {
@@ -313,98 +401,80 @@ pub fn run_source<S: RecordSource + Send>(
         }
     };
 
-    let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut decoder = PacketDecoder::new(config.defrag);
-    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(config)).collect();
-    let mut first: Option<Timestamp> = None;
-    let mut last: Option<Timestamp> = None;
+    let mut stages = Stages {
+        filter,
+        decoder: PacketDecoder::new(config.defrag),
+        shards: (0..SHARDS).map(|_| Shard::new(config)).collect(),
+        diags: Vec::new(),
+        packets: 0,
+        bytes: 0,
+        first: None,
+        last: None,
+    };
 
-    // Reading runs on its own thread, a couple of batches ahead of decoding (bounded channel).
-    let (tx, rx) =
-        std::sync::mpsc::sync_channel::<(Vec<crate::capture::Record>, Vec<Diagnostic>)>(2);
-    // Processed batches go back to the reader, whose buffers it reuses.
-    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<crate::capture::Record>>();
-    let progress = config.progress.clone();
-    let reader = std::thread::scope(|scope| {
-        let read = scope.spawn(move || {
-            let mut position = 0u64;
-            loop {
-                let mut read_diags = Vec::new();
-                let mut batch = Vec::with_capacity(BATCH_RECORDS);
-                while let Ok(used) = back_rx.try_recv() {
-                    for record in used {
-                        reader.recycle(record.data);
-                    }
-                }
-                let mut batch_bytes = 0usize;
-                while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
-                    let Some(record) = reader.next_record(&mut read_diags) else {
-                        break;
-                    };
-                    batch_bytes += record.data.len();
-                    batch.push(record);
-                }
-                if let Some(progress) = &progress {
-                    let now = reader.position();
-                    progress.fetch_add(
-                        now.saturating_sub(position),
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
-                    position = now;
-                }
-                let done = batch.is_empty();
-                if tx.send((batch, read_diags)).is_err() || done {
-                    break;
-                }
-            }
-            reader
-        });
-        for (mut batch, read_diags) in rx {
-            diags.extend(read_diags);
+    // With one thread, everything runs inline; with more, reading runs on its own thread, a
+    // bounded two batches ahead of decoding, and processed batches go back to it so that their
+    // buffers are reused.
+    let reader = if rayon::current_num_threads() <= 1 {
+        let mut position = 0u64;
+        let mut reader = reader;
+        loop {
+            let (batch, read_diags) = read_batch(&mut reader, &config.progress, &mut position);
             if batch.is_empty() {
+                stages.diags.extend(read_diags);
                 break;
             }
-            // The BPF filter (libpcap) stays on this thread: compiled programs are not Send.
-            batch.retain(|record| filter.keeps(record, &mut diags));
-            for record in &batch {
-                report.packets += 1;
-                report.bytes += record.data.len() as u64;
-                first = Some(first.map_or(record.ts, |f| f.min(record.ts)));
-                last = Some(last.map_or(record.ts, |l| l.max(record.ts)));
+            for record in stages.process(batch, read_diags) {
+                reader.recycle(record.data);
             }
-            // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
-            let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
-            let mut packets = Vec::with_capacity(batch.len());
-            for (record, d) in batch.iter().zip(decoded) {
-                if let Some(packet) = decoder.absorb(record, d, &mut diags) {
-                    packets.push(packet);
-                }
-            }
-            // Each flow belongs to one shard (by its symmetric hash), so shards advance in
-            // parallel without locks and every flow still sees its packets in order.
-            for (i, packet) in packets.iter().enumerate() {
-                let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
-                if let Some(shard) = shards.get_mut((hash % SHARDS as u64) as usize) {
-                    shard.queue.push(i);
-                }
-            }
-            shards.par_iter_mut().for_each(|shard| {
-                for &i in &shard.queue {
-                    if let Some(packet) = packets.get(i) {
-                        shard
-                            .table
-                            .push(packet, &mut shard.dispatcher, &mut shard.diags);
+        }
+        Some(reader)
+    } else {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(Vec<crate::capture::Record>, Vec<Diagnostic>)>(2);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<crate::capture::Record>>();
+        let progress = config.progress.clone();
+        std::thread::scope(|scope| {
+            let read = scope.spawn(move || {
+                let mut position = 0u64;
+                loop {
+                    while let Ok(used) = back_rx.try_recv() {
+                        for record in used {
+                            reader.recycle(record.data);
+                        }
+                    }
+                    let (batch, read_diags) = read_batch(&mut reader, &progress, &mut position);
+                    let done = batch.is_empty();
+                    if tx.send((batch, read_diags)).is_err() || done {
+                        break;
                     }
                 }
-                shard.queue.clear();
+                reader
             });
-            drop(packets);
-            // If the reader has finished, the buffers are simply dropped.
-            let _ = back_tx.send(batch);
-        }
-        drop(back_tx);
-        read.join().ok()
-    });
+            for (batch, read_diags) in rx {
+                if batch.is_empty() {
+                    stages.diags.extend(read_diags);
+                    break;
+                }
+                // If the reader has finished, the buffers are simply dropped.
+                let _ = back_tx.send(stages.process(batch, read_diags));
+            }
+            drop(back_tx);
+            read.join().ok()
+        })
+    };
+    let Stages {
+        mut decoder,
+        shards,
+        mut diags,
+        packets,
+        bytes,
+        first,
+        last,
+        ..
+    } = stages;
+    report.packets = packets;
+    report.bytes = bytes;
     if reader.is_none() {
         diags.push(Diagnostic::new(
             crate::diag::Layer::Capture,
