@@ -16,6 +16,9 @@ use crate::proto::wsp::session::{
 use crate::time::Timestamp;
 use std::collections::HashMap;
 
+/// Maps keyed by flow ids (sequential numbers, not chosen by the capture).
+type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Settings of the protocol stage.
 #[derive(Debug, Clone)]
 pub struct ProtoConfig {
@@ -105,11 +108,11 @@ impl TcpState {
 
 /// The [`FlowSink`] of one input.
 pub struct Dispatcher {
-    flows: HashMap<FlowId, FlowProto>,
+    flows: IdMap<FlowId, FlowProto>,
     /// For WAP datagrams that were IP-fragmented: the frames of their other fragments, so the
     /// transfer cites every frame its bytes came from. Bounded by [`MAX_FRAGMENTED_DATAGRAMS`].
-    fragments: HashMap<u64, Vec<u64>>,
-    infos: HashMap<u64, FlowInfo>,
+    fragments: IdMap<u64, Vec<u64>>,
+    infos: IdMap<u64, FlowInfo>,
     wap: WapSessions,
     http_limits: HttpLimits,
     out: ProtoOutput,
@@ -118,9 +121,9 @@ pub struct Dispatcher {
 impl Dispatcher {
     pub fn new(config: &ProtoConfig) -> Self {
         Dispatcher {
-            flows: HashMap::new(),
-            fragments: HashMap::new(),
-            infos: HashMap::new(),
+            flows: IdMap::default(),
+            fragments: IdMap::default(),
+            infos: IdMap::default(),
             wap: WapSessions::new(config.wap),
             http_limits: config.http,
             out: ProtoOutput::default(),
