@@ -84,6 +84,7 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     config.transfer.multipart.max_parts = l.max_multipart_parts;
     config.audit.show_secrets = args.show_secrets;
     config.transfer.keep_pdu_bytes = args.extract_pdus;
+    config.keep_part_bytes = args.extract.is_some() || args.html_media;
     config.audit.recipient_threshold = args.recipient_threshold;
     config
 }

@@ -4,7 +4,7 @@
 //! Inputs are processed in parallel (rayon), each by one pass of the stages; the results are
 //! merged in input order, so the report is the same whatever the number of threads.
 
-use crate::audit::engine::{AuditConfig, audit};
+use crate::audit::engine::{AuditConfig, PartFacts, audit, part_facts};
 use crate::capture::{self, CaptureError, InputSpec, ReaderOptions, linktype};
 use crate::diag::Diagnostic;
 use crate::flow::{FlowConfig, FlowKey, FlowTable};
@@ -36,6 +36,10 @@ pub struct ScanConfig {
     pub mmsc: Vec<String>,
     /// A BPF expression applied to every record read (cargo feature `libpcap`).
     pub filter: Option<String>,
+    /// Keep every part's bytes in [`ScanOutcome::records`] (for `--extract` and `--html-media`).
+    /// Otherwise they are dropped as soon as the content detectors have looked at them, so
+    /// memory does not grow with the MMS content of the capture.
+    pub keep_part_bytes: bool,
     /// Bytes of input read so far, for a progress display.
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
@@ -153,7 +157,8 @@ pub struct InputResult {
     report: InputReport,
     readable: bool,
     flows: u64,
-    transfers: Vec<TransferRecord>,
+    /// Transfers with their content detections.
+    transfers: Vec<(TransferRecord, Vec<PartFacts>)>,
 }
 
 /// Link type names as reports spell them.
@@ -239,7 +244,7 @@ impl Shard {
         name: &str,
         index: usize,
         config: &ScanConfig,
-    ) -> (Vec<TransferRecord>, Vec<Diagnostic>, u64) {
+    ) -> (Vec<(TransferRecord, Vec<PartFacts>)>, Vec<Diagnostic>, u64) {
         self.table.finish(&mut self.dispatcher, &mut self.diags);
         let flows = self.table.stats().flows_seen;
         let ProtoOutput {
@@ -282,7 +287,19 @@ impl Shard {
             }
         }
         diags.extend(builder.diagnostics);
-        (transfers, diags, flows)
+        let audited = transfers
+            .into_iter()
+            .map(|mut t| {
+                let facts = part_facts(&t);
+                if !config.keep_part_bytes {
+                    for part in &mut t.parts {
+                        part.data = Vec::new();
+                    }
+                }
+                (t, facts)
+            })
+            .collect();
+        (audited, diags, flows)
     }
 }
 
@@ -483,7 +500,7 @@ pub fn run_source<S: RecordSource + Send>(
     }
     decoder.finish(&mut diags);
 
-    let finished: Vec<(Vec<TransferRecord>, Vec<Diagnostic>, u64)> = shards
+    let finished: Vec<(Vec<(TransferRecord, Vec<PartFacts>)>, Vec<Diagnostic>, u64)> = shards
         .into_par_iter()
         .map(|shard| shard.finish(&name, index, config))
         .collect();
@@ -494,6 +511,23 @@ pub fn run_source<S: RecordSource + Send>(
         diags.extend(d);
         flow_count += f;
     }
+    // Only MMS transfers are reported: those that carried a PDU, encrypted ones (kept until it is
+    // known whether they go to an MMSC), and requests for a content location that a PDU of this
+    // input announced (a retrieval, even one that failed). Other WSP and HTTP exchanges are
+    // ordinary browsing, dropped here so that memory follows the MMS traffic, not the capture.
+    let locations: HashSet<String> = transfers
+        .iter()
+        .flat_map(|(t, _)| t.transfer.pdus.iter())
+        .filter_map(|p| p.content_location.as_deref().map(location_key))
+        .collect();
+    transfers.retain(|(t, _)| {
+        !t.transfer.pdus.is_empty()
+            || t.transfer.encrypted
+            || t.transfer
+                .request
+                .as_ref()
+                .is_some_and(|r| locations.contains(&location_key(&r.uri)))
+    });
     // Shards finish in a fixed order, but diagnostics of one frame may come from several:
     // sort so the report does not depend on scheduling.
     diags.sort_by(|a, b| {
@@ -558,7 +592,7 @@ pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanE
 pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
     let mut summary = Summary::default();
     let mut inputs = Vec::with_capacity(results.len());
-    let mut transfers: Vec<TransferRecord> = Vec::new();
+    let mut transfers: Vec<(TransferRecord, Vec<PartFacts>)> = Vec::new();
     let mut unreadable = Vec::new();
     for r in results {
         summary.packets += r.report.packets;
@@ -569,31 +603,20 @@ pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
         inputs.push(r.report);
         transfers.extend(r.transfers);
     }
-    // Only MMS transfers are reported: those that carried a PDU, encrypted ones to an MMSC, and
-    // requests for a content location some PDU announced (a retrieval, even one that failed).
-    // Other WSP or HTTP exchanges are ordinary browsing.
-    let locations: HashSet<String> = transfers
-        .iter()
-        .flat_map(|t| t.transfer.pdus.iter())
-        .filter_map(|p| p.content_location.as_deref().map(location_key))
-        .collect();
-    let mmsc = MmscSet::new(&transfers, &config.mmsc);
-    let before = transfers.len();
-    transfers.retain(|t| {
-        !t.transfer.pdus.is_empty()
-            || (t.transfer.encrypted && mmsc.contains(t))
-            || t.transfer
-                .request
-                .as_ref()
-                .is_some_and(|r| locations.contains(&location_key(&r.uri)))
-    });
-    let _ = before;
-    transfers.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    let mmsc = {
+        let records: Vec<&TransferRecord> = transfers.iter().map(|(t, _)| t).collect();
+        MmscSet::new(&records, &config.mmsc)
+    };
+    // Encrypted transfers are reported only when they go to an MMSC.
+    transfers.retain(|(t, _)| !t.transfer.encrypted || mmsc.contains(t));
+    transfers.sort_by(|a, b| a.0.order_key().cmp(&b.0.order_key()));
+    let (mut transfers, facts): (Vec<TransferRecord>, Vec<Vec<PartFacts>>) =
+        transfers.into_iter().unzip();
     for (i, t) in transfers.iter_mut().enumerate() {
         t.transfer.id = format!("T{}", i + 1);
     }
     let messages = correlate(&transfers);
-    let findings = audit(&transfers, &messages, &config.audit);
+    let findings = audit(&transfers, &facts, &messages, &config.audit);
 
     summary.transfers = transfers.len() as u64;
     summary.encrypted_transfers = transfers.iter().filter(|t| t.transfer.encrypted).count() as u64;
@@ -703,7 +726,7 @@ fn url_host(url: &str) -> Option<String> {
 }
 
 impl<'a> MmscSet<'a> {
-    fn new(transfers: &[TransferRecord], extra: &'a [String]) -> Self {
+    fn new(transfers: &[&TransferRecord], extra: &'a [String]) -> Self {
         let mut hosts = HashSet::new();
         let mut ips = HashSet::new();
         for t in transfers {

@@ -2,9 +2,9 @@
 
 use super::detect::credentials::{self, Credential};
 use super::detect::entropy;
-use super::detect::exif::read_exif;
+use super::detect::exif::{ExifFacts, read_exif};
 use super::detect::identifiers::{self, Address, SubscriberIdKind};
-use super::detect::vcard;
+use super::detect::vcard::{self, CardFacts};
 use super::rules::{RULES, rule};
 use crate::report::model::{Finding, Message, PduReport, Severity};
 use crate::transfer::TransferRecord;
@@ -182,9 +182,12 @@ fn rule_index(id: &str) -> usize {
     RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
 }
 
-/// Runs every rule. Findings come out ordered by transfer (then message) and rule, with ids F1...
+/// Runs every rule. `facts[i]` are the content detections of `transfers[i]` made by
+/// [`part_facts`] when the transfer was built; where missing they are made here from the part
+/// bytes. Findings come out ordered by transfer (then message) and rule, with ids F1...
 pub fn audit(
     transfers: &[TransferRecord],
+    facts: &[Vec<PartFacts>],
     messages: &[Message],
     config: &AuditConfig,
 ) -> Vec<Finding> {
@@ -193,7 +196,15 @@ pub fn audit(
         drafts: Vec::new(),
     };
     for (ti, t) in transfers.iter().enumerate() {
-        transfer_rules(&mut ctx, ti, t);
+        let made;
+        let f = match facts.get(ti) {
+            Some(f) => f.as_slice(),
+            None => {
+                made = part_facts(t);
+                made.as_slice()
+            }
+        };
+        transfer_rules(&mut ctx, ti, t, f);
     }
     message_rules(&mut ctx, transfers, messages);
     let mut drafts = ctx.drafts;
@@ -219,7 +230,7 @@ pub fn audit(
         .collect()
 }
 
-fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
+fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[PartFacts]) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
     let order = (ti, 0);
@@ -279,7 +290,7 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord) {
 
     headers_rules(ctx, order, t);
     pdu_rules(ctx, order, t);
-    part_rules(ctx, order, t);
+    part_rules(ctx, order, t, facts);
 }
 
 /// A request or response: its name, headers and frames.
@@ -609,49 +620,78 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
-fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
+/// What the detectors found in one part's bytes. Computed as soon as a transfer is built, so the
+/// bytes need not be kept until the audit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartFacts {
+    /// Index of the PDU in the transfer, and of the part in the PDU.
+    pub pdu: usize,
+    pub part: usize,
+    pub exif: Option<ExifFacts>,
+    pub card: Option<CardFacts>,
+}
+
+/// Runs the content detectors (EXIF, vCard/vCalendar) over every part of a transfer.
+pub fn part_facts(t: &TransferRecord) -> Vec<PartFacts> {
+    t.parts
+        .iter()
+        .filter_map(|part| {
+            let ct = part.content_type.to_ascii_lowercase();
+            let exif = (ct.starts_with("image/") || part.data.starts_with(&[0xFF, 0xD8]))
+                .then(|| read_exif(&part.data))
+                .flatten()
+                .filter(|f| !f.is_empty());
+            let card = vcard::is_card(&part.content_type, &part.data)
+                .then(|| vcard::parse_card(&part.data));
+            (exif.is_some() || card.is_some()).then_some(PartFacts {
+                pdu: part.pdu,
+                part: part.part,
+                exif,
+                card,
+            })
+        })
+        .collect()
+}
+
+fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord, facts: &[PartFacts]) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
-    for part in &t.parts {
-        let frame = tr.pdus.get(part.pdu).map(|p| p.frame);
-        let ct = part.content_type.to_ascii_lowercase();
+    for f in facts {
+        let frame = tr.pdus.get(f.pdu).map(|p| p.frame);
         let name = tr
             .pdus
-            .get(part.pdu)
-            .and_then(|p| p.parts.iter().find(|pp| pp.index == part.part))
+            .get(f.pdu)
+            .and_then(|p| p.parts.iter().find(|pp| pp.index == f.part))
             .and_then(|pp| pp.name.clone());
-        if ct.starts_with("image/") || part.data.starts_with(&[0xFF, 0xD8]) {
-            if let Some(facts) = read_exif(&part.data).filter(|f| !f.is_empty()) {
-                let sev = if facts.has_gps() {
-                    Severity::High
-                } else {
-                    Severity::Low
-                };
-                let title = match (facts.latitude, facts.longitude) {
-                    (Some(lat), Some(lon)) => format!(
-                        "photo {} reveals where it was taken: {lat:.6}, {lon:.6}",
-                        name.as_deref().unwrap_or("(unnamed)")
-                    ),
-                    _ => format!(
-                        "photo {} carries device metadata",
-                        name.as_deref().unwrap_or("(unnamed)")
-                    ),
-                };
-                ctx.add(
-                    order,
-                    "location-metadata",
-                    Some(sev),
-                    Some(id),
-                    None,
-                    frame.into_iter().collect(),
-                    title,
-                    json!({"part": part.part, "name": name, "latitude": facts.latitude, "longitude": facts.longitude,
-                           "altitude": facts.altitude, "make": facts.make, "model": facts.model, "taken": facts.taken}),
-                );
-            }
+        if let Some(facts) = &f.exif {
+            let sev = if facts.has_gps() {
+                Severity::High
+            } else {
+                Severity::Low
+            };
+            let title = match (facts.latitude, facts.longitude) {
+                (Some(lat), Some(lon)) => format!(
+                    "photo {} reveals where it was taken: {lat:.6}, {lon:.6}",
+                    name.as_deref().unwrap_or("(unnamed)")
+                ),
+                _ => format!(
+                    "photo {} carries device metadata",
+                    name.as_deref().unwrap_or("(unnamed)")
+                ),
+            };
+            ctx.add(
+                order,
+                "location-metadata",
+                Some(sev),
+                Some(id),
+                None,
+                frame.into_iter().collect(),
+                title,
+                json!({"part": f.part, "name": name, "latitude": facts.latitude, "longitude": facts.longitude,
+                       "altitude": facts.altitude, "make": facts.make, "model": facts.model, "taken": facts.taken}),
+            );
         }
-        if vcard::is_card(&part.content_type, &part.data) {
-            let facts = vcard::parse_card(&part.data);
+        if let Some(card) = &f.card {
             ctx.add(
                 order,
                 "contact-card",
@@ -661,14 +701,14 @@ fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 frame.into_iter().collect(),
                 format!(
                     "{} part {} with {} name(s), {} phone number(s), {} e-mail(s)",
-                    facts.kind,
+                    card.kind,
                     name.as_deref().unwrap_or("(unnamed)"),
-                    facts.names.len(),
-                    facts.phones.len(),
-                    facts.emails.len()
+                    card.names.len(),
+                    card.phones.len(),
+                    card.emails.len()
                 ),
-                json!({"part": part.part, "kind": facts.kind, "names": facts.names, "phone_numbers": facts.phones,
-                       "emails": facts.emails, "addresses": facts.addresses, "events": facts.events}),
+                json!({"part": f.part, "kind": card.kind, "names": card.names, "phone_numbers": card.phones,
+                       "emails": card.emails, "addresses": card.addresses, "events": card.events}),
             );
         }
     }

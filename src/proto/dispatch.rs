@@ -94,6 +94,9 @@ impl TcpState {
     fn collect(&mut self) {
         for mut ex in self.conn.take_exchanges() {
             if ex.mms_bodies().is_empty() {
+                if !may_be_retrieval(&ex) {
+                    continue;
+                }
                 if let Some(r) = &mut ex.request {
                     r.body = Vec::new();
                 }
@@ -102,6 +105,29 @@ impl TcpState {
                 }
             }
             self.exchanges.push(ex);
+        }
+    }
+}
+
+/// Whether an exchange that carried no MMS PDU may still be the retrieval of a content location
+/// (one that failed): a GET answered by nothing, by an error, or by an MMS or generic type. A GET
+/// answered with a web page or an image is ordinary browsing and is dropped at once, so memory
+/// follows the MMS traffic rather than the capture.
+fn may_be_retrieval(ex: &HttpExchange) -> bool {
+    let Some(req) = &ex.request else {
+        return false;
+    };
+    if !req.method.eq_ignore_ascii_case("GET") {
+        return false;
+    }
+    match &ex.response {
+        None => true,
+        Some(resp) => {
+            !(200..300).contains(&resp.status)
+                || resp.content_type.as_deref().is_none_or(|ct| {
+                    crate::proto::http::is_mms_content_type(ct)
+                        || crate::proto::http::is_generic_content_type(Some(ct))
+                })
         }
     }
 }
