@@ -158,7 +158,7 @@ pub struct InputResult {
     readable: bool,
     flows: u64,
     /// Transfers with their content detections.
-    transfers: Vec<(TransferRecord, Vec<PartFacts>)>,
+    transfers: Vec<Audited>,
 }
 
 /// Link type names as reports spell them.
@@ -215,6 +215,11 @@ const SHARDS: usize = 16;
 const BATCH_RECORDS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
 
+/// A transfer with the content detections made on its parts.
+type Audited = (TransferRecord, Vec<PartFacts>);
+/// What a shard hands back: its transfers, diagnostics and flow count.
+type ShardResult = (Vec<Audited>, Vec<Diagnostic>, u64);
+
 /// One shard: the flows whose hash falls in it, with their protocol state.
 struct Shard {
     table: FlowTable,
@@ -244,7 +249,7 @@ impl Shard {
         name: &str,
         index: usize,
         config: &ScanConfig,
-    ) -> (Vec<(TransferRecord, Vec<PartFacts>)>, Vec<Diagnostic>, u64) {
+    ) -> ShardResult {
         self.table.finish(&mut self.dispatcher, &mut self.diags);
         let flows = self.table.stats().flows_seen;
         let ProtoOutput {
@@ -500,7 +505,7 @@ pub fn run_source<S: RecordSource + Send>(
     }
     decoder.finish(&mut diags);
 
-    let finished: Vec<(Vec<(TransferRecord, Vec<PartFacts>)>, Vec<Diagnostic>, u64)> = shards
+    let finished: Vec<ShardResult> = shards
         .into_par_iter()
         .map(|shard| shard.finish(&name, index, config))
         .collect();
@@ -592,7 +597,7 @@ pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanE
 pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
     let mut summary = Summary::default();
     let mut inputs = Vec::with_capacity(results.len());
-    let mut transfers: Vec<(TransferRecord, Vec<PartFacts>)> = Vec::new();
+    let mut transfers: Vec<Audited> = Vec::new();
     let mut unreadable = Vec::new();
     for r in results {
         summary.packets += r.report.packets;
