@@ -244,12 +244,7 @@ impl Shard {
     }
 
     /// Closes every flow and turns what the protocols produced into transfers.
-    fn finish(
-        mut self,
-        name: &str,
-        index: usize,
-        config: &ScanConfig,
-    ) -> ShardResult {
+    fn finish(mut self, name: &str, index: usize, config: &ScanConfig) -> ShardResult {
         self.table.finish(&mut self.dispatcher, &mut self.diags);
         let flows = self.table.stats().flows_seen;
         let ProtoOutput {

@@ -198,9 +198,19 @@ pub fn render(report: &Report, width: u16) -> String {
             );
         }
     }
+    // Long lists are drawn as several tables of at most this many rows: a table is laid out in
+    // memory whole, and a capture can hold tens of thousands of transfers.
+    const ROWS_PER_TABLE: usize = 500;
     if !report.transfers.is_empty() {
         let _ = writeln!(out, "\ntransfers:");
-        out.push_str(&transfers_table(&report.transfers, width));
+        for chunk in report.transfers.chunks(ROWS_PER_TABLE) {
+            out.push_str(&transfers_table(chunk, width));
+            out.push('\n');
+        }
+    }
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "\nfindings by rule:");
+        out.push_str(&by_rule_table(&report.findings, width));
         out.push('\n');
     }
     for sev in Severity::ALL {
@@ -213,13 +223,33 @@ pub fn render(report: &Report, width: u16) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{} findings:", sev.as_str().to_uppercase());
-        out.push_str(&findings_table(&group, width));
-        out.push('\n');
+        for chunk in group.chunks(ROWS_PER_TABLE) {
+            out.push_str(&findings_table(chunk, width));
+            out.push('\n');
+        }
     }
     if report.findings.is_empty() {
         let _ = writeln!(out, "\nno findings");
     }
     out
+}
+
+/// How many findings each rule raised, in catalog order, with the highest severity seen.
+fn by_rule_table(findings: &[Finding], width: u16) -> String {
+    let mut t = new_table(width, &["rule", "category", "findings", "worst"]);
+    for rule in crate::audit::RULES {
+        let of_rule: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule.id).collect();
+        let Some(worst) = of_rule.iter().map(|f| f.severity).max() else {
+            continue;
+        };
+        t.add_row(vec![
+            rule.id.to_string(),
+            rule.category.as_str().to_string(),
+            of_rule.len().to_string(),
+            worst.as_str().to_string(),
+        ]);
+    }
+    t.to_string()
 }
 
 /// The detection catalog as a table.
