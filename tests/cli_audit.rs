@@ -637,3 +637,100 @@ fn redaction_extraction_and_html_from_the_command_line() {
             .contains("data:image/jpeg")
     );
 }
+
+#[test]
+fn failed_retrieval_of_a_notified_location_is_still_a_transfer() {
+    let mut packets = vec![udp_packet(PPG, PHONE, 49999, 2948, &push(&notification()))];
+    let mut g = TcpSession::new((ip(PHONE), 40002), (ip(MMSC), 80), 300, 7000);
+    packets.extend(g.handshake());
+    packets.extend(g.send(
+        true,
+        b"GET /m/1001 HTTP/1.1\r\nHost: mmsc.example.com\r\n\r\n",
+    ));
+    packets.extend(g.send(
+        false,
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    ));
+    packets.extend(g.close());
+    // A GET of another URL on the same server is not a retrieval.
+    let mut o = TcpSession::new((ip(PHONE), 40003), (ip(MMSC), 80), 900, 9900);
+    packets.extend(o.handshake());
+    packets.extend(o.send(
+        true,
+        b"GET /other HTTP/1.1\r\nHost: mmsc.example.com\r\n\r\n",
+    ));
+    packets.extend(o.send(
+        false,
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("failed.pcap");
+    write_pcap(&path, Link::Ethernet, &packets, false, ByteOrder::Little);
+    let report = scan_json(&[&path]);
+    let transfers = report["transfers"].as_array().unwrap();
+    assert_eq!(transfers.len(), 2, "{report:#}");
+    assert_eq!(transfers[1]["request"]["uri"], LOCATION);
+    assert_eq!(transfers[1]["response"]["status"], 404);
+    assert_eq!(transfers[1]["pdus"], serde_json::json!([]));
+    let m = &report["messages"][0];
+    assert_eq!(m["transfers"], serde_json::json!(["T1", "T2"]));
+    assert_eq!(
+        m["timeline"][1]["message_type"],
+        "retrieval-request (no message)"
+    );
+    // Nothing was retrieved: no unauthenticated retrieval.
+    assert!(findings(&report, "unauthenticated-retrieval").is_empty());
+}
+
+#[test]
+fn capture_text_cannot_drive_the_terminal() {
+    // A part name carrying an ANSI escape and a bidi override ends up in a finding title.
+    let meta = PhotoMeta {
+        latitude: 1.5,
+        longitude: 2.5,
+        altitude: 0.0,
+        make: "Cam".into(),
+        model: "M".into(),
+        taken: "2024:01:01 00:00:00".into(),
+    };
+    let evil = MmsPart::new(
+        ContentType::new("image/jpeg")
+            .with_param("name", "\u{1b}[2J\u{1b}[31mpwned\u{202e}gpj.exe"),
+        vec![],
+        jpeg(Some(&meta), 1),
+    );
+    let pdu = MmsPdu::new(MessageType::SEND_REQ)
+        .with(MmsField::TransactionId, text("t-evil"))
+        .with(MmsField::MmsVersion, version())
+        .with(
+            MmsField::Subject,
+            text("=HYPERLINK(\"http://example.com\")"),
+        );
+    let body = encode(&with_body(pdu, vec![evil])).unwrap();
+    let mut s = TcpSession::new((ip(PHONE), 40001), (ip(MMSC), 80), 100, 9000);
+    let mut packets = s.handshake();
+    packets.extend(s.send(true, &http_request("POST", "/mms", "", &body)));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.pcap");
+    write_pcap(&path, Link::Ethernet, &packets, false, ByteOrder::Little);
+    for format in ["table", "csv", "html"] {
+        let out = mmsleak(&[
+            "scan",
+            "--format",
+            format,
+            "--width",
+            "300",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains('\u{1b}'), "{format}: raw ESC in the output");
+        assert!(
+            !text.contains('\u{202e}'),
+            "{format}: raw bidi override in the output"
+        );
+        if format == "table" {
+            assert!(text.contains("\\x1b[2J"), "escape shown visibly: {text}");
+        }
+    }
+}

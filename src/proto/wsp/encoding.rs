@@ -1149,8 +1149,10 @@ pub fn encode_length_prefixed(data: &[u8], out: &mut Vec<u8>) -> Result<(), WspE
 /// Appends a Text-string (adds the 0x7F quote when the first octet is ≥ 0x80). NUL octets inside
 /// `text` are dropped: they cannot be expressed.
 pub fn encode_text_string(text: &[u8], out: &mut Vec<u8>) {
-    // A leading 0x7F in the text itself would be read as the quote: quote it too.
-    if text.first().is_some_and(|&b| b >= TEXT_QUOTE) {
+    // A leading 0x7F in the text itself would be read as the quote: quote it too. A leading
+    // control octet (below 0x20) would be read as a length in the many places where a value may
+    // be either (Value-length, Short-length): quote it as well, so the text survives.
+    if text.first().is_some_and(|&b| b >= TEXT_QUOTE || b < 0x20) {
         out.push(TEXT_QUOTE);
     }
     out.extend(text.iter().copied().filter(|&b| b != 0));
@@ -1587,5 +1589,24 @@ mod tests {
         assert_eq!(charset_mib("UTF-8"), Some(106));
         assert_eq!(charset_mib("Shift_JIS"), Some(17));
         assert_eq!(charset_name(2026), Some("big5"));
+    }
+}
+
+#[cfg(test)]
+mod text_quote_tests {
+    use super::*;
+
+    #[test]
+    fn leading_control_octets_are_quoted_and_survive() {
+        // Regression: a name starting with ESC was written bare and read back as a Short-length.
+        let mut out = Vec::new();
+        encode_text_string(b"\x1b[31mred", &mut out);
+        assert_eq!(out.first(), Some(&0x7F));
+        let (rest, text) = text_string(&out).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(text, b"\x1b[31mred");
+        let mut plain = Vec::new();
+        encode_text_string(b"name", &mut plain);
+        assert_eq!(plain, b"name\0");
     }
 }
