@@ -136,3 +136,34 @@ fn scan_json_and_jsonl_match_the_schema() {
     );
     assert_valid_jsonl(&String::from_utf8(out.stdout).unwrap());
 }
+
+/// Every sample capture's report, in JSON and JSON Lines, is valid against the schema.
+#[test]
+fn every_sample_capture_matches_the_schema() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let path = entry.unwrap().path();
+        if !mmsleak::capture::is_capture_name(&path) {
+            continue;
+        }
+        for format in ["json", "jsonl"] {
+            let out = mmsleak(&[
+                "scan",
+                "--quiet",
+                "--format",
+                format,
+                path.to_str().unwrap(),
+            ]);
+            assert_eq!(out.status.code(), Some(0));
+            let text = String::from_utf8(out.stdout).unwrap();
+            if format == "json" {
+                assert_valid_report(&serde_json::from_str(&text).unwrap());
+            } else {
+                assert_valid_jsonl(&text);
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 12, "{n} sample captures");
+}

@@ -1152,7 +1152,10 @@ pub fn encode_text_string(text: &[u8], out: &mut Vec<u8>) {
     // A leading 0x7F in the text itself would be read as the quote: quote it too. A leading
     // control octet (below 0x20) would be read as a length in the many places where a value may
     // be either (Value-length, Short-length): quote it as well, so the text survives.
-    if text.first().is_some_and(|&b| !(0x20..TEXT_QUOTE).contains(&b)) {
+    if text
+        .first()
+        .is_some_and(|&b| !(0x20..TEXT_QUOTE).contains(&b))
+    {
         out.push(TEXT_QUOTE);
     }
     out.extend(text.iter().copied().filter(|&b| b != 0));
