@@ -109,7 +109,8 @@ EOF
         continue
     fi
 
-    python3 - "$key" "$tmp" "$name" "${decode[*]:-}" <<'EOF'
+    opts="${decode[*]:-} ${extra[*]:-}"
+    python3 - "$key" "$tmp" "$name" "${opts## }" <<'EOF'
 import json, os, sys
 
 key_path, tmp, name, decode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -143,9 +144,7 @@ def opt(v):
     v = (v or "").strip()
     return v if v else None
 
-def split(v, n):
-    parts = v.split("|") if v else []
-    return parts + [""] * (n - len(parts))
+WILD = "*"  # a field tshark could not attribute to one PDU: matches any value
 
 # 1. PDUs
 key_pdus = set()
@@ -158,9 +157,15 @@ for line in open(os.path.join(tmp, "mmse.tsv")):
     cols = line.rstrip("\n").split("\t") + [""] * 5
     frame = int(cols[0])
     types = cols[1].split("|") if cols[1] else []
-    tids, mids, locs = (split(c, len(types)) for c in cols[2:5])
+    fields = [c.split("|") if c else [] for c in cols[2:5]]
     for i, ty in enumerate(types):
-        shark_pdus.add((frame, type_name(ty), opt(tids[i]), opt(mids[i]), opt(locs[i])))
+        if len(types) > 1 and any(len(f) not in (0, len(types)) for f in fields):
+            # Several PDUs in one frame and a field present in only some of them: tshark's
+            # aggregated columns cannot say which value belongs to which PDU.
+            shark_pdus.add((frame, type_name(ty), WILD, WILD, WILD))
+            continue
+        tid, mid, loc = (opt(f[i]) if len(f) == len(types) else None for f in fields)
+        shark_pdus.add((frame, type_name(ty), tid, mid, loc))
 
 def show(p):
     frame, ty, tid, mid, loc = p
@@ -174,6 +179,10 @@ only_shark = sorted(shark_pdus - key_pdus)
 by_ft = {(p[0], p[1]): p for p in only_shark}
 for p in list(only_key):
     q = by_ft.get((p[0], p[1]))
+    if q and q[2:] == (WILD, WILD, WILD):
+        only_key.remove(p)
+        only_shark.remove(q)
+        continue
     if q:
         diffs = [f"{n} key {a!r} vs tshark {b!r}"
                  for n, a, b in zip(("transaction id", "message id", "content location"), p[2:], q[2:])
@@ -242,7 +251,7 @@ if tls_checked:
     counts += f", {tls_checked} TLS"
 if wtls_checked:
     counts += f", {wtls_checked} WTLS"
-opts = f" [{decode}]" if decode else ""
+opts = f" [{decode.strip()}]" if decode.strip() else ""
 if problems:
     print(f"{name}: differ ({counts}){opts}")
     for p in problems:
