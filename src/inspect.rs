@@ -111,21 +111,8 @@ pub fn inspect(path: &Path, format: Format, out: &mut dyn Write) -> io::Result<u
                         "  MMS {} (frame {}, {})",
                         pdu.message_type, pdu.frame, pdu.direction
                     )?;
+                    // The description lists the parts too (Part 1..N).
                     write_details(out, details, "    ")?;
-                    for part in &pdu.parts {
-                        writeln!(
-                            out,
-                            "    part {}: {} {}{} bytes sha256 {}",
-                            part.index,
-                            terminal(&part.content_type),
-                            part.name
-                                .as_deref()
-                                .map(|n| format!("name={} ", terminal(n)))
-                                .unwrap_or_default(),
-                            part.size,
-                            part.sha256
-                        )?;
-                    }
                 }
                 writeln!(out)?;
             }
@@ -188,16 +175,6 @@ fn inspect_raw(path: &Path, format: Format, out: &mut dyn Write) -> io::Result<u
                 bytes.len()
             )?;
             write_details(out, &decoded.details, "  ")?;
-            for part in &decoded.report.parts {
-                writeln!(
-                    out,
-                    "  part {}: {} {} bytes sha256 {}",
-                    part.index,
-                    terminal(&part.content_type),
-                    part.size,
-                    part.sha256
-                )?;
-            }
             for d in &diags {
                 writeln!(out, "  ! {}", terminal(&d.message))?;
             }

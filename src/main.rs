@@ -156,12 +156,14 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
     out.flush()?;
     if let Some(carve_to) = &args.carve {
         let stats = mmsleak::carve::carve(&args.inputs, report, carve_to)?;
-        eprintln!(
-            "mmsleak: carved {} packets ({} bytes) to {}",
-            stats.packets,
-            stats.bytes,
-            sanitize::terminal(&carve_to.display().to_string())
-        );
+        if !args.quiet {
+            eprintln!(
+                "mmsleak: carved {} packets ({} bytes) to {}",
+                stats.packets,
+                stats.bytes,
+                sanitize::terminal(&carve_to.display().to_string())
+            );
+        }
     }
     for path in &outcome.unreadable {
         let why = report

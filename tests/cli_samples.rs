@@ -76,37 +76,21 @@ fn every_sample_scans_to_its_answer_key() {
             &std::fs::read(samples().join(format!("{name}.answers.json"))).unwrap(),
         )
         .unwrap();
-        for field in ["schema", "inputs", "summary", "transfers", "messages"] {
+        for field in [
+            "schema",
+            "tool",
+            "inputs",
+            "summary",
+            "transfers",
+            "messages",
+            "findings",
+        ] {
             assert_eq!(
                 got[field], key[field],
                 "{name}: {field} differs from the answer key"
             );
         }
-        let project = |v: &serde_json::Value| -> Vec<String> {
-            let mut f: Vec<String> = v["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} {} {} {} {} {}",
-                        f["rule"],
-                        f["category"],
-                        f["severity"],
-                        f["transfer"],
-                        f["message"],
-                        f["frames"]
-                    )
-                })
-                .collect();
-            f.sort();
-            f
-        };
-        assert_eq!(
-            project(&got),
-            project(&key),
-            "{name}: findings differ from the answer key"
-        );
+        assert_eq!(got, key, "{name}: the report is not exactly its answer key");
     }
 }
 

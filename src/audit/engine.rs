@@ -205,6 +205,11 @@ pub fn audit(
             }
         };
         transfer_rules(&mut ctx, ti, t, f);
+        let message = messages
+            .iter()
+            .find(|m| m.transfers.contains(&t.transfer.id))
+            .map(|m| m.id.as_str());
+        retrieval_rule(&mut ctx, ti, t, message);
     }
     message_rules(&mut ctx, transfers, messages);
     let mut drafts = ctx.drafts;
@@ -230,6 +235,49 @@ pub fn audit(
         .collect()
 }
 
+/// `unauthenticated-retrieval`: a GET answered with the message (an m-retrieve-conf) whose
+/// request carried no Authorization, Proxy-Authorization, cookie or URL credentials — whether or
+/// not the notification that announced the URL was captured (it often travels by SMS).
+fn retrieval_rule(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, message: Option<&str>) {
+    let tr = &t.transfer;
+    let Some(req) = &tr.request else {
+        return;
+    };
+    if !req.method.eq_ignore_ascii_case("GET") || tr.encrypted {
+        return;
+    }
+    let Some(conf) = tr
+        .pdus
+        .iter()
+        .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client")
+    else {
+        return;
+    };
+    let has_cred = ["authorization", "proxy-authorization", "cookie"]
+        .iter()
+        .any(|h| header(&req.headers, h).next().is_some())
+        || credentials::url_userinfo(&req.uri).is_some();
+    if has_cred {
+        return;
+    }
+    let client = client_identity(t);
+    let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
+    ctx.add(
+        (ti, 1),
+        "unauthenticated-retrieval",
+        None,
+        Some(tr.id.as_str()),
+        message,
+        vec![frame, conf.frame],
+        format!(
+            "{client} fetched {} without any credential and got the message",
+            req.uri
+        ),
+        json!({"client": client, "method": req.method, "uri": req.uri,
+               "request_headers": req.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()}),
+    );
+}
+
 fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[PartFacts]) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
@@ -239,7 +287,7 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[Par
     // weak-encryption
     if tr.encrypted {
         let weak = match tr.transport {
-            "wtls" => Some("WTLS".to_owned()),
+            "wtls" => Some(tr.tls_version.clone().unwrap_or_else(|| "WTLS".to_owned())),
             "tls" => tr
                 .tls_version
                 .as_deref()
@@ -620,6 +668,12 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
+/// `v` rounded to `decimals` places.
+fn round_to(v: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (v * scale).round() / scale
+}
+
 /// What the detectors found in one part's bytes. Computed as soon as a transfer is built, so the
 /// bytes need not be kept until the audit.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -687,8 +741,11 @@ fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord, fact
                 None,
                 frame.into_iter().collect(),
                 title,
-                json!({"part": f.part, "name": name, "latitude": facts.latitude, "longitude": facts.longitude,
-                       "altitude": facts.altitude, "make": facts.make, "model": facts.model, "taken": facts.taken}),
+                // Seven decimals of a degree are about a centimetre: more is float noise.
+                json!({"part": f.part, "name": name, "latitude": facts.latitude.map(|v| round_to(v, 7)),
+                       "longitude": facts.longitude.map(|v| round_to(v, 7)),
+                       "altitude": facts.altitude.map(|v| round_to(v, 2)), "make": facts.make,
+                       "model": facts.model, "taken": facts.taken}),
             );
         }
         if let Some(card) = &f.card {
@@ -752,27 +809,6 @@ fn message_rules(ctx: &mut Ctx<'_>, transfers: &[TransferRecord], messages: &[Me
                     .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client");
                 let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
                 fetchers.push((client.clone(), tr.id.as_str(), frame, answered.is_some()));
-
-                // unauthenticated-retrieval
-                if let Some(conf) = answered {
-                    let has_cred = ["authorization", "proxy-authorization", "cookie"]
-                        .iter()
-                        .any(|h| header(&req.headers, h).next().is_some())
-                        || credentials::url_userinfo(&req.uri).is_some();
-                    if !has_cred {
-                        ctx.add(
-                            by_id.get(tid.as_str()).map_or(order, |(i, _)| (*i, 1)),
-                            "unauthenticated-retrieval",
-                            None,
-                            Some(tr.id.as_str()),
-                            Some(m.id.as_str()),
-                            vec![frame, conf.frame],
-                            format!("{} fetched {} without any credential and got the message", client, req.uri),
-                            json!({"client": client, "method": req.method, "uri": req.uri,
-                                   "request_headers": req.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()}),
-                        );
-                    }
-                }
             }
         }
         let distinct: BTreeSet<&str> = fetchers.iter().map(|(c, ..)| c.as_str()).collect();

@@ -1087,7 +1087,36 @@ fn coordinate_spans(s: &str) -> Vec<Span> {
 /// Phone numbers and subscriber identifiers in free text, with the rules of
 /// `identifiers::find_phone_numbers`, as byte ranges and canonical `[+]digits`. Dates
 /// (`2024-05-01`) and dotted IPv4 addresses are not numbers to hide.
+/// Byte ranges of dotted-quad IPv4 addresses in `s`.
+fn dotted_quads(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let check = |a: usize, b: usize, out: &mut Vec<(usize, usize)>| {
+        let run = s.get(a..b).unwrap_or("").trim_end_matches('.');
+        let groups: Vec<&str> = run.split('.').collect();
+        if groups.len() == 4 && groups.iter().all(|g| (1..=3).contains(&g.len())) {
+            out.push((a, a + run.len()));
+        }
+    };
+    for (i, c) in s.char_indices() {
+        let part = c.is_ascii_digit() || c == '.';
+        match (part, start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                check(a, i, &mut out);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = start {
+        check(a, s.len(), &mut out);
+    }
+    out
+}
+
 fn phone_spans(s: &str) -> Vec<(usize, usize, String)> {
+    let quads = dotted_quads(s);
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let at = |i: usize| chars.get(i).map(|(_, c)| *c);
     let byte = |i: usize| chars.get(i).map_or(s.len(), |(b, _)| *b);
@@ -1135,6 +1164,13 @@ fn phone_spans(s: &str) -> Vec<(usize, usize, String)> {
         }
         let plus = c == '+' || encoded_plus;
         let found = ends.iter().rev().find(|(end, n, seps)| {
+            // No part of an IPv4 address is a phone number.
+            if quads
+                .iter()
+                .any(|(qa, qb)| byte(i) < *qb && byte(*end) > *qa)
+            {
+                return false;
+            }
             let next_ok = at(*end).is_none_or(|x| !x.is_alphanumeric() && x != '@');
             let plausible = next_ok
                 && *n <= 15
@@ -1329,5 +1365,20 @@ mod tests {
             let _ = r.text(s);
             let _ = r.uri(s);
         }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_addresses_are_not_phone_numbers() {
+        // Regression: "TLS 1.1 (198.51.100.56:56638 → ..." lost "1.1 (" and the address to a
+        // phone pseudonym.
+        let s = "protected only by TLS 1.1 (198.51.100.56:56638 → 203.0.113.226:443)";
+        assert!(phone_spans(s).is_empty(), "{:?}", phone_spans(s));
+        assert_eq!(dotted_quads("a 192.0.2.1:80 b").len(), 1);
+        assert_eq!(phone_spans("call +1 555 0142").len(), 1);
     }
 }

@@ -36,6 +36,9 @@ pub struct KeyTransfer {
     pub transfer: Transfer,
     pub start: Timestamp,
     pub facts: Vec<PduFacts>,
+    /// The decoded parts and texts of its PDUs, for describing the findings.
+    pub parts: Vec<crate::transfer::PartContent>,
+    pub texts: Vec<(usize, usize, String)>,
 }
 
 /// One event of a message, labelled with the message it belongs to by design.
@@ -134,8 +137,41 @@ impl Key {
             transfer,
             start,
             facts: Vec::new(),
+            parts: Vec::new(),
+            texts: Vec::new(),
         });
         self.transfers.len() - 1
+    }
+
+    /// The parts and texts of the PDU just added to transfer `handle` (from the bytes the
+    /// generator encoded), so that findings can be described as the rule engine describes them.
+    pub fn add_pdu_content(&mut self, handle: usize, bytes: &[u8], capture_time: Timestamp) {
+        let Some(t) = self.transfers.get_mut(handle) else {
+            return;
+        };
+        let index = t.transfer.pdus.len().saturating_sub(1);
+        let mut diags = Vec::new();
+        if let Some(decoded) = crate::transfer::build::decode_pdu(
+            bytes,
+            0,
+            crate::flow::Direction::ToClient,
+            Some(capture_time),
+            &crate::transfer::build::TransferConfig::default(),
+            &mut diags,
+        ) {
+            t.parts.extend(
+                decoded
+                    .parts
+                    .into_iter()
+                    .map(|p| crate::transfer::PartContent { pdu: index, ..p }),
+            );
+            t.texts.extend(
+                decoded
+                    .texts
+                    .into_iter()
+                    .map(|(part, text)| (index, part, text)),
+            );
+        }
     }
 
     /// Adds a PDU to a transfer, as an event of message `label`.
@@ -306,6 +342,11 @@ impl Key {
         let mut drafts: Vec<Draft> = Vec::new();
         for (ti, (kt, tr)) in ordered.iter().zip(transfers).enumerate() {
             transfer_findings(&mut drafts, ti, kt, tr);
+            let message = messages
+                .iter()
+                .find(|m| m.transfers.contains(&tr.id))
+                .map(|m| m.id.as_str());
+            retrieval_finding(&mut drafts, ti, tr, message);
         }
         let n = transfers.len();
         let by_id: BTreeMap<&str, (usize, &Transfer)> = transfers
@@ -335,7 +376,7 @@ impl Key {
             ));
         }
         drafts.sort_by_key(|d| (d.order, rule_position(d.rule)));
-        drafts
+        let planted: Vec<Finding> = drafts
             .into_iter()
             .enumerate()
             .filter_map(|(i, d)| {
@@ -359,8 +400,68 @@ impl Key {
                     remediation: r.remediation,
                 })
             })
-            .collect()
+            .collect();
+        describe(planted, ordered, transfers, messages)
     }
+}
+
+/// The identity of a finding: everything but its wording.
+fn identity(
+    f: &Finding,
+) -> (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Vec<u64>,
+) {
+    (
+        f.rule.to_owned(),
+        f.category.as_str().to_owned(),
+        f.severity.as_str().to_owned(),
+        f.transfer.clone(),
+        f.message.clone(),
+        f.frames.clone(),
+    )
+}
+
+/// The findings the generator planted, worded as the rule engine words them: the engine is run
+/// over the key's own transfers and messages (built from what was generated, not from the
+/// capture), and when it raises exactly the planted findings (rule, category, severity, transfer,
+/// message, frames), its titles and evidence are used. Otherwise the planted findings are kept
+/// as they are, so that a test comparing the key with a scan shows the disagreement.
+fn describe(
+    planted: Vec<Finding>,
+    ordered: &[&KeyTransfer],
+    transfers: &[Transfer],
+    messages: &[Message],
+) -> Vec<Finding> {
+    let records: Vec<crate::transfer::TransferRecord> = ordered
+        .iter()
+        .zip(transfers)
+        .map(|(kt, tr)| crate::transfer::TransferRecord {
+            transfer: tr.clone(),
+            start: kt.start,
+            end: kt.start,
+            input_index: 0,
+            parts: kt.parts.clone(),
+            texts: kt.texts.clone(),
+            details: Vec::new(),
+            pdu_bytes: Vec::new(),
+        })
+        .collect();
+    let worded = crate::audit::engine::audit(
+        &records,
+        &[],
+        messages,
+        &crate::audit::engine::AuditConfig::default(),
+    );
+    let mut a: Vec<_> = planted.iter().map(identity).collect();
+    let mut b: Vec<_> = worded.iter().map(identity).collect();
+    a.sort();
+    b.sort();
+    if a == b { worded } else { planted }
 }
 
 fn rule_position(id: &str) -> usize {
@@ -450,6 +551,50 @@ fn carries_content(p: &PduReport) -> bool {
         || has_addresses(p)
         || p.subject.is_some()
         || CONTENT_PDUS.contains(&p.message_type.as_str()) && p.content_location.is_some()
+}
+
+/// A GET answered with the message (m-retrieve-conf) and carrying no credential.
+fn retrieval_finding(drafts: &mut Vec<Draft>, ti: usize, tr: &Transfer, message: Option<&str>) {
+    let Some(req) = &tr.request else {
+        return;
+    };
+    if !req.method.eq_ignore_ascii_case("GET") || tr.encrypted {
+        return;
+    }
+    let Some(conf) = tr
+        .pdus
+        .iter()
+        .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client")
+    else {
+        return;
+    };
+    let credential = req.headers.iter().any(|(n, _)| {
+        matches!(
+            n.to_ascii_lowercase().as_str(),
+            "authorization" | "proxy-authorization" | "cookie"
+        )
+    }) || req
+        .uri
+        .split_once("://")
+        .is_some_and(|(_, r)| r.split(['/', '?']).next().is_some_and(|a| a.contains('@')));
+    if credential {
+        return;
+    }
+    let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
+    let client = tr.client.ip.to_string();
+    drafts.push(Draft::new(
+        (ti, 1),
+        "unauthenticated-retrieval",
+        None,
+        Some(tr.id.as_str()),
+        message,
+        vec![frame, conf.frame],
+        format!(
+            "{client} fetched {} without any credential and got the message",
+            req.uri
+        ),
+        json!({"client": client, "method": req.method, "uri": req.uri}),
+    ));
 }
 
 fn transfer_findings(drafts: &mut Vec<Draft>, ti: usize, kt: &KeyTransfer, tr: &Transfer) {
@@ -792,7 +937,7 @@ fn message_findings(
     let mut notified: Vec<(String, u64)> = Vec::new();
     let mut fetchers: Vec<(String, String, u64)> = Vec::new();
     for tid in &m.transfers {
-        let Some((ti, tr)) = by_id.get(tid.as_str()) else {
+        let Some((_, tr)) = by_id.get(tid.as_str()) else {
             continue;
         };
         let client = tr.client.ip.to_string();
@@ -806,35 +951,6 @@ fn message_findings(
         {
             let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
             fetchers.push((client.clone(), tr.id.clone(), frame));
-            let conf = tr
-                .pdus
-                .iter()
-                .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client");
-            if let Some(conf) = conf {
-                let credential = req.headers.iter().any(|(n, _)| {
-                    matches!(
-                        n.to_ascii_lowercase().as_str(),
-                        "authorization" | "proxy-authorization" | "cookie"
-                    )
-                }) || req.uri.split_once("://").is_some_and(|(_, r)| {
-                    r.split(['/', '?']).next().is_some_and(|a| a.contains('@'))
-                });
-                if !credential {
-                    drafts.push(Draft::new(
-                        (*ti, 1),
-                        "unauthenticated-retrieval",
-                        None,
-                        Some(tr.id.as_str()),
-                        Some(m.id.as_str()),
-                        vec![frame, conf.frame],
-                        format!(
-                            "{client} fetched {} without any credential and got the message",
-                            req.uri
-                        ),
-                        json!({"client": client, "method": req.method, "uri": req.uri}),
-                    ));
-                }
-            }
         }
     }
     let distinct: BTreeSet<&str> = fetchers.iter().map(|(c, ..)| c.as_str()).collect();

@@ -237,6 +237,8 @@ pub fn record_pdu(
     let report = pdu_report(&cargo.bytes, frame, direction, lab.ts_at(frame))?;
     lab.key
         .add_pdu(handle, report, cargo.facts.clone(), &cargo.label);
+    lab.key
+        .add_pdu_content(handle, &cargo.bytes, lab.ts_at(frame));
     Ok(())
 }
 

@@ -259,7 +259,14 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
             .is_none_or(|n| !n.is_ascii_alphanumeric() && *n != '@');
         let plus = c == '+';
         let n = digits.len();
+        // A dotted quad (or a version like 1.2.3.4) is an address, not a phone number; so is the
+        // dotted prefix of an IPv4 address followed by a port.
+        let run: String = chars.get(i..j).unwrap_or(&[]).iter().collect();
+        let dotted = run.contains('.')
+            && !run.contains([' ', '-', '(', ')'])
+            && run.split('.').all(|g| !g.is_empty() && g.len() <= 3);
         let plausible = next_ok
+            && !dotted
             && n <= 15
             && ((plus && n >= 8)
                 || (!plus && n >= 10)
@@ -350,6 +357,13 @@ mod tests {
             vec!["5550123".to_string()]
         );
         assert!(find_phone_numbers("version 1.2.3 year 2024").is_empty());
+        // Regression: IPv4 addresses (with or without a port) were taken for phone numbers.
+        assert!(find_phone_numbers("198.51.100.224:2948 → 203.0.113.226:51139").is_empty());
+        assert!(find_phone_numbers("client 192.0.2.10").is_empty());
+        assert_eq!(
+            find_phone_numbers("call 555.0142 now"),
+            vec!["5550142".to_string()]
+        );
         assert!(find_emails("a@b no-domain@ x@y.z").contains(&"x@y.z".to_string()));
     }
 }
