@@ -195,6 +195,13 @@ pub fn audit(
         config,
         drafts: Vec::new(),
     };
+    // The first message each transfer belongs to (a lookup, not a scan per transfer).
+    let mut message_of: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for m in messages {
+        for t in &m.transfers {
+            message_of.entry(t.as_str()).or_insert(m.id.as_str());
+        }
+    }
     for (ti, t) in transfers.iter().enumerate() {
         let made;
         let f = match facts.get(ti) {
@@ -205,10 +212,7 @@ pub fn audit(
             }
         };
         transfer_rules(&mut ctx, ti, t, f);
-        let message = messages
-            .iter()
-            .find(|m| m.transfers.contains(&t.transfer.id))
-            .map(|m| m.id.as_str());
+        let message = message_of.get(t.transfer.id.as_str()).copied();
         retrieval_rule(&mut ctx, ti, t, message);
     }
     message_rules(&mut ctx, transfers, messages);

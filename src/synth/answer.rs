@@ -340,12 +340,15 @@ impl Key {
         messages: &[Message],
     ) -> Vec<Finding> {
         let mut drafts: Vec<Draft> = Vec::new();
+        let mut message_of: BTreeMap<&str, &str> = BTreeMap::new();
+        for m in messages {
+            for t in &m.transfers {
+                message_of.entry(t.as_str()).or_insert(m.id.as_str());
+            }
+        }
         for (ti, (kt, tr)) in ordered.iter().zip(transfers).enumerate() {
             transfer_findings(&mut drafts, ti, kt, tr);
-            let message = messages
-                .iter()
-                .find(|m| m.transfers.contains(&tr.id))
-                .map(|m| m.id.as_str());
+            let message = message_of.get(tr.id.as_str()).copied();
             retrieval_finding(&mut drafts, ti, tr, message);
         }
         let n = transfers.len();
