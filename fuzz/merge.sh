@@ -3,9 +3,9 @@
 #  1. libFuzzer -merge=1: the smallest set of inputs reaching the same features; it replaces the
 #     local working corpus target/fuzz-corpus/TARGET.
 #  2. -set_cover_merge=1 -use_counters=0: of those, a set covering the same edges.
-#  3. The committed corpus is the seeds (seed-*) plus the smallest inputs of that set, up to
-#     BUDGET_KB (default 48) and MAX_FILES (default 200), so that it stays small enough for
-#     `cargo test` to replay.
+#  3. The committed corpus is the seeds (seed-*), then the smallest inputs of the edge cover, then
+#     the smallest others of the merged set, up to BUDGET_KB (default 48) and MAX_FILES (default
+#     200), so that it stays small enough for `cargo test` to replay.
 # Usage: fuzz/merge.sh TARGET
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,11 +24,14 @@ rm -rf "$merged" "$cover" "$keep"; mkdir -p "$merged" "$cover" "$keep" "$work"
   2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files" || true
 cp corpus/"$target"/seed-* "$keep"/ 2>/dev/null || true
 used=$(cat "$keep"/* 2>/dev/null | wc -c)
-for f in $(ls -Sr "$cover"); do
-  size=$(stat -c %s "$cover/$f")
-  [ $((used + size)) -le "$budget" ] || break
-  [ "$(ls "$keep" | wc -l)" -lt "$max_files" ] || break
-  cp "$cover/$f" "$keep/"; used=$((used + size))
+for dir in "$cover" "$merged"; do
+  for f in $(ls -Sr "$dir"); do
+    [ -e "$keep/$f" ] && continue
+    size=$(stat -c %s "$dir/$f")
+    [ $((used + size)) -le "$budget" ] || break
+    [ "$(ls "$keep" | wc -l)" -lt "$max_files" ] || break 2
+    cp "$dir/$f" "$keep/"; used=$((used + size))
+  done
 done
 rm -rf "$work"; cp -r "$merged" "$work"
 rm -rf "corpus/$target"; mv "$keep" "corpus/$target"
