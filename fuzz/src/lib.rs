@@ -561,6 +561,8 @@ pub fn http_stream(data: &[u8]) {
         max_sniff_bytes: 1024,
         max_resync_bytes: 4096,
         max_tls_hello_bytes: 2048,
+        // Both body policies are exercised: the first input byte decides.
+        keep_non_mms_bodies: data.first().is_some_and(|b| b & 0x80 == 0),
     };
     let mut conn = HttpConnection::new(limits);
     let mut diags = Vec::new();
