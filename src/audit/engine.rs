@@ -306,7 +306,12 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[Par
                 None,
                 Some(id),
                 None,
-                vec![tr.first_frame],
+                // The hellos show the version; without them, where the connection starts.
+                if tr.handshake_frames.is_empty() {
+                    vec![tr.first_frame]
+                } else {
+                    tr.handshake_frames.clone()
+                },
                 format!(
                     "MMSC traffic protected only by {version} ({} → {})",
                     endpoint(t, true),

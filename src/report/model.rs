@@ -126,6 +126,9 @@ pub struct Transfer {
     pub complete: bool,
     pub sni: Option<String>,
     pub tls_version: Option<String>,
+    /// TLS: the frames of the ClientHello and ServerHello, which show the name and the
+    /// negotiated version (empty for other transports, or when they were not seen).
+    pub handshake_frames: Vec<u64>,
     pub request: Option<RequestReport>,
     pub response: Option<ResponseReport>,
     pub pdus: Vec<PduReport>,

@@ -618,7 +618,12 @@ fn transfer_findings(drafts: &mut Vec<Draft>, ti: usize, kt: &KeyTransfer, tr: &
                 None,
                 id,
                 None,
-                vec![tr.first_frame],
+                // The frames that show the version: the hellos the generator wrote.
+                if tr.handshake_frames.is_empty() {
+                    vec![tr.first_frame]
+                } else {
+                    tr.handshake_frames.clone()
+                },
                 format!(
                     "MMSC traffic protected only by {}",
                     tr.tls_version.as_deref().unwrap_or("WTLS")

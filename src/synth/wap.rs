@@ -218,6 +218,7 @@ pub fn transfer(
             complete: true,
             sni: None,
             tls_version: None,
+            handshake_frames: Vec::new(),
             request: None,
             response: None,
             pdus: Vec::new(),

@@ -512,11 +512,11 @@ pub fn tls_session(
         TlsVersion::Tls13
     };
     let ch = tlsgen::client_hello(&mut lab.rng, sni, max, &["http/1.1"]);
-    send(lab, &mut s, true, &ch)?;
+    let ch_frame = send(lab, &mut s, true, &ch)?.first().copied();
     lab.wait_ms(10, 80);
     let mut sh = tlsgen::server_hello(&mut lab.rng, version, Some("http/1.1"));
     sh.extend(tlsgen::after_hello(&mut lab.rng, version));
-    send(lab, &mut s, false, &sh)?;
+    let sh_frame = send(lab, &mut s, false, &sh)?.first().copied();
     for i in 0..records {
         lab.wait_ms(5, 200);
         let len = lab.rng.range(80, 3000) as usize;
@@ -531,6 +531,7 @@ pub fn tls_session(
     let (mut t, start) = transfer(lab, "tls", PROTO_TCP, client, server, &[first, last]);
     t.sni = Some(sni.to_owned());
     t.tls_version = Some(version.label().to_owned());
+    t.handshake_frames = [ch_frame, sh_frame].into_iter().flatten().collect();
     Ok(Some(lab.key.add_transfer(t, start)))
 }
 

@@ -225,6 +225,7 @@ impl Builder<'_> {
                 complete: true,
                 sni: None,
                 tls_version: None,
+                handshake_frames: Vec::new(),
                 request: None,
                 response: None,
                 pdus: Vec::new(),
@@ -379,6 +380,10 @@ impl Builder<'_> {
         );
         rec.transfer.sni = t.info.sni.clone();
         rec.transfer.tls_version = t.info.negotiated_version_name();
+        rec.transfer.handshake_frames = [t.info.client_hello_frame, t.info.server_hello_frame]
+            .into_iter()
+            .flatten()
+            .collect();
         rec
     }
 }

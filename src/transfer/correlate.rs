@@ -312,6 +312,7 @@ mod scale_tests {
                 complete: true,
                 sni: None,
                 tls_version: None,
+                handshake_frames: Vec::new(),
                 request: uri.map(|u| RequestReport {
                     method: "GET".into(),
                     uri: u.into(),
