@@ -9,6 +9,7 @@ use super::rules::{RULES, rule};
 use crate::report::model::{Finding, Message, PduReport, Severity};
 use crate::transfer::TransferRecord;
 use crate::transfer::correlate::location_key;
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -202,19 +203,31 @@ pub fn audit(
             message_of.entry(t.as_str()).or_insert(m.id.as_str());
         }
     }
-    for (ti, t) in transfers.iter().enumerate() {
-        let made;
-        let f = match facts.get(ti) {
-            Some(f) => f.as_slice(),
-            None => {
-                made = part_facts(t);
-                made.as_slice()
-            }
-        };
-        transfer_rules(&mut ctx, ti, t, f);
-        let message = message_of.get(t.transfer.id.as_str()).copied();
-        retrieval_rule(&mut ctx, ti, t, message);
-    }
+    // Transfer rules are independent of each other: run them in parallel, then put the drafts
+    // back in transfer order (the sort below makes the order of findings deterministic).
+    let per_transfer: Vec<Vec<Draft>> = transfers
+        .par_iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            let mut local = Ctx {
+                config,
+                drafts: Vec::new(),
+            };
+            let made;
+            let f = match facts.get(ti) {
+                Some(f) => f.as_slice(),
+                None => {
+                    made = part_facts(t);
+                    made.as_slice()
+                }
+            };
+            transfer_rules(&mut local, ti, t, f);
+            let message = message_of.get(t.transfer.id.as_str()).copied();
+            retrieval_rule(&mut local, ti, t, message);
+            local.drafts
+        })
+        .collect();
+    ctx.drafts.extend(per_transfer.into_iter().flatten());
     message_rules(&mut ctx, transfers, messages);
     let mut drafts = ctx.drafts;
     drafts.sort_by_key(|d| (d.order, rule_index(d.rule)));
