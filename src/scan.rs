@@ -227,6 +227,8 @@ struct Shard {
     diags: Vec<Diagnostic>,
     /// Indices of this batch's packets that belong to the shard.
     queue: Vec<usize>,
+    /// Transfers built so far, with their content detections.
+    built: Vec<Audited>,
 }
 
 impl Shard {
@@ -240,13 +242,15 @@ impl Shard {
             dispatcher: Dispatcher::new(&config.proto),
             diags: Vec::new(),
             queue: Vec::new(),
+            built: Vec::new(),
         }
     }
 
     /// Closes every flow and turns what the protocols produced into transfers.
-    fn finish(mut self, name: &str, index: usize, config: &ScanConfig) -> ShardResult {
-        self.table.finish(&mut self.dispatcher, &mut self.diags);
-        let flows = self.table.stats().flows_seen;
+    /// Turns what the protocols produced into transfers, runs the content detectors on them and
+    /// drops the part bytes (unless extraction needs them): MMS content is not held while the
+    /// rest of the capture is read.
+    fn build(&mut self, output: ProtoOutput, name: &str, index: usize, config: &ScanConfig) {
         let ProtoOutput {
             wsp,
             wtls,
@@ -254,9 +258,8 @@ impl Shard {
             tls,
             flows: flow_infos,
             diagnostics,
-        } = self.dispatcher.finish();
-        let mut diags = self.diags;
-        diags.extend(diagnostics);
+        } = output;
+        self.diags.extend(diagnostics);
         let mut builder = Builder {
             input: name,
             input_index: index,
@@ -286,20 +289,26 @@ impl Shard {
                 transfers.push(builder.tls(t, info));
             }
         }
-        diags.extend(builder.diagnostics);
-        let audited = transfers
-            .into_iter()
-            .map(|mut t| {
-                let facts = part_facts(&t);
-                if !config.keep_part_bytes {
-                    for part in &mut t.parts {
-                        part.data = Vec::new();
-                    }
+        self.diags.extend(builder.diagnostics);
+        self.built.extend(transfers.into_iter().map(|mut t| {
+            let facts = part_facts(&t);
+            if !config.keep_part_bytes {
+                for part in &mut t.parts {
+                    part.data = Vec::new();
                 }
-                (t, facts)
-            })
-            .collect();
-        (audited, diags, flows)
+            }
+            (t, facts)
+        }));
+    }
+
+    /// Closes every flow and hands back all the transfers the shard built.
+    fn finish(mut self, name: &str, index: usize, config: &ScanConfig) -> ShardResult {
+        self.table.finish(&mut self.dispatcher, &mut self.diags);
+        let flows = self.table.stats().flows_seen;
+        let output =
+            std::mem::replace(&mut self.dispatcher, Dispatcher::new(&config.proto)).finish();
+        self.build(output, name, index, config);
+        (self.built, self.diags, flows)
     }
 }
 
@@ -332,7 +341,10 @@ fn read_batch<S: RecordSource>(
 
 /// The stages from records to flows for one input: filter, decode, defragment, and the flow
 /// shards with their protocol state.
-struct Stages {
+struct Stages<'c> {
+    name: String,
+    index: usize,
+    config: &'c ScanConfig,
     filter: RecordFilter,
     decoder: PacketDecoder,
     shards: Vec<Shard>,
@@ -343,7 +355,7 @@ struct Stages {
     last: Option<Timestamp>,
 }
 
-impl Stages {
+impl Stages<'_> {
     /// Runs one batch through the stages; hands the records back for reuse.
     fn process(
         &mut self,
@@ -376,6 +388,7 @@ impl Stages {
                 shard.queue.push(i);
             }
         }
+        let (name, index, config) = (self.name.as_str(), self.index, self.config);
         self.shards.par_iter_mut().for_each(|shard| {
             for &i in &shard.queue {
                 if let Some(packet) = packets.get(i) {
@@ -385,6 +398,9 @@ impl Stages {
                 }
             }
             shard.queue.clear();
+            // What completed in this batch becomes transfers now, and its bytes are freed.
+            let output = shard.dispatcher.take_output();
+            shard.build(output, name, index, config);
         });
         drop(packets);
         batch
@@ -419,6 +435,9 @@ pub fn run_source<S: RecordSource + Send>(
     };
 
     let mut stages = Stages {
+        name: name.clone(),
+        index,
+        config,
         filter,
         decoder: PacketDecoder::new(config.defrag),
         shards: (0..SHARDS).map(|_| Shard::new(config)).collect(),

@@ -232,6 +232,19 @@ impl Dispatcher {
         }
     }
 
+    /// Hands out what has been produced so far (completed exchanges, ended flows), so that the
+    /// caller can turn it into transfers and free it while the capture is still being read.
+    pub fn take_output(&mut self) -> ProtoOutput {
+        ProtoOutput {
+            wsp: std::mem::take(&mut self.out.wsp),
+            wtls: std::mem::take(&mut self.out.wtls),
+            http: std::mem::take(&mut self.out.http),
+            tls: std::mem::take(&mut self.out.tls),
+            flows: std::mem::take(&mut self.out.flows),
+            diagnostics: std::mem::take(&mut self.out.diagnostics),
+        }
+    }
+
     /// Ends every flow and returns what was produced.
     pub fn finish(mut self) -> ProtoOutput {
         let mut open: Vec<(FlowId, FlowProto)> = self.flows.drain().collect();
