@@ -45,9 +45,10 @@ pub fn inspect(path: &Path, format: Format, out: &mut dyn Write) -> io::Result<u
             let transfers: Vec<_> = outcome
                 .records
                 .iter()
-                .map(|r| {
+                .zip(&outcome.report.transfers)
+                .map(|(r, t)| {
                     json!({
-                        "transfer": r.transfer,
+                        "transfer": t,
                         "pdus": r.details.iter().map(|d| d.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>()).collect::<Vec<_>>(),
                     })
                 })
@@ -59,8 +60,7 @@ pub fn inspect(path: &Path, format: Format, out: &mut dyn Write) -> io::Result<u
             writeln!(out)?;
         }
         Format::Text => {
-            for r in &outcome.records {
-                let t = &r.transfer;
+            for (r, t) in outcome.records.iter().zip(&outcome.report.transfers) {
                 writeln!(
                     out,
                     "{} {} {}:{} -> {}:{} frames {}-{}{}{}",

@@ -146,8 +146,9 @@ pub enum ScanError {
 #[derive(Debug)]
 pub struct ScanOutcome {
     pub report: Report,
-    /// The transfers with what the report does not carry (part bytes, decoded details), in
-    /// report order.
+    /// What the report does not carry (part bytes, decoded details), one record per transfer in
+    /// report order. Their `transfer` keeps only the id and the endpoints: the full transfer
+    /// is `report.transfers` at the same position.
     pub records: Vec<TransferRecord>,
     pub unreadable: Vec<String>,
 }
@@ -647,13 +648,41 @@ pub fn assemble(results: Vec<InputResult>, config: &ScanConfig) -> ScanOutcome {
     }
     summary.findings = counts;
 
+    // The report owns the transfers; the records keep what the report does not carry (part
+    // bytes, decoded details) under the same id, so the transfers are not held twice.
+    let report_transfers: Vec<crate::report::model::Transfer> = transfers
+        .iter_mut()
+        .map(|r| {
+            let placeholder = crate::report::model::Transfer {
+                id: r.transfer.id.clone(),
+                input: String::new(),
+                transport: r.transfer.transport,
+                client: r.transfer.client,
+                server: r.transfer.server,
+                tunnel: None,
+                first_frame: r.transfer.first_frame,
+                last_frame: r.transfer.last_frame,
+                start: String::new(),
+                end: String::new(),
+                encrypted: r.transfer.encrypted,
+                complete: r.transfer.complete,
+                sni: None,
+                tls_version: None,
+                handshake_frames: Vec::new(),
+                request: None,
+                response: None,
+                pdus: Vec::new(),
+            };
+            std::mem::replace(&mut r.transfer, placeholder)
+        })
+        .collect();
     ScanOutcome {
         report: Report {
             schema: SCHEMA,
             tool: Tool::default(),
             inputs,
             summary,
-            transfers: transfers.iter().map(|t| t.transfer.clone()).collect(),
+            transfers: report_transfers,
             messages,
             findings,
         },
