@@ -35,7 +35,7 @@ impl Default for AuditConfig {
 }
 
 /// PDU types that carry message content or addresses, as opposed to signalling only.
-const CONTENT_PDUS: &[&str] = &[
+pub const CONTENT_PDUS: &[&str] = &[
     "m-send-req",
     "m-retrieve-conf",
     "m-notification-ind",
@@ -49,7 +49,8 @@ const CONTENT_PDUS: &[&str] = &[
     "m-read-orig-ind",
 ];
 
-const MAILBOX_PDUS: &[&str] = &[
+/// PDU types of the network-side mailbox (MMBox).
+pub const MAILBOX_PDUS: &[&str] = &[
     "m-mbox-store-req",
     "m-mbox-store-conf",
     "m-mbox-view-req",

@@ -8,10 +8,9 @@
 //! exactly those facts.
 
 use crate::audit::rules::rule;
-use crate::proto::mms::{self, DecodeContext};
 use crate::report::model::{
-    Finding, InputReport, Message, PartReport, PduReport, Report, SCHEMA, Severity, SeverityCounts,
-    Summary, TimelineEntry, Tool, Transfer,
+    Finding, InputReport, Message, PduReport, Report, SCHEMA, Severity, SeverityCounts, Summary,
+    TimelineEntry, Tool, Transfer,
 };
 use crate::time::Timestamp;
 use serde_json::{Map, Value, json};
@@ -72,62 +71,31 @@ pub fn pdu_report(
     direction: &'static str,
     capture_time: Timestamp,
 ) -> io::Result<PduReport> {
-    let ctx = DecodeContext {
-        capture_time: Some(capture_time),
-        ..DecodeContext::default()
+    let dir = if direction == "to-server" {
+        crate::flow::Direction::ToServer
+    } else {
+        crate::flow::Direction::ToClient
     };
-    let pdu = mms::decode(bytes, &ctx)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-    if let Some(issue) = pdu.issues.first() {
-        return Err(io::Error::new(
+    let mut diags = Vec::new();
+    let decoded = crate::transfer::build::decode_pdu(
+        bytes,
+        frame,
+        dir,
+        Some(capture_time),
+        &crate::transfer::build::TransferConfig::default(),
+        &mut diags,
+    );
+    match (decoded, diags.first()) {
+        (Some(d), None) => Ok(d.report),
+        (_, Some(issue)) => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("generated PDU decodes with an issue: {}", issue.message),
-        ));
+        )),
+        (None, None) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "generated PDU does not decode",
+        )),
     }
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in pdu.other_headers() {
-        headers
-            .entry(name)
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert(value);
-    }
-    Ok(PduReport {
-        frame,
-        direction,
-        message_type: pdu.message_type_name(),
-        transaction_id: pdu.transaction_id(),
-        mms_version: pdu.mms_version(),
-        message_id: pdu.message_id(),
-        from: pdu.from(),
-        to: pdu.to(),
-        cc: pdu.cc(),
-        bcc: pdu.bcc(),
-        subject: pdu.subject(),
-        content_location: pdu.content_location(),
-        date: pdu.date(),
-        expiry: pdu.expiry(),
-        message_size: pdu.message_size(),
-        content_type: pdu.content_type(),
-        headers,
-        parts: pdu
-            .parts()
-            .iter()
-            .map(|p| PartReport {
-                index: p.index,
-                content_type: p.content_type.media.clone(),
-                name: p.name.clone(),
-                content_id: p.content_id.clone(),
-                content_location: p.content_location.clone(),
-                charset: p.charset.clone(),
-                size: p.size as u64,
-                sha256: p.sha256.clone(),
-                extracted_to: None,
-            })
-            .collect(),
-    })
 }
 
 impl Key {
@@ -518,32 +486,7 @@ const ENRICHMENT_HEADERS: &[&str] = &["x-msisdn", "x-imsi", "x-wap-network-clien
 /// Query parameters the generator uses for tokens.
 const TOKEN_PARAMS: &[&str] = &["token", "sid", "session", "auth"];
 
-/// PDU types that carry message content or addresses, not only signalling.
-const CONTENT_PDUS: &[&str] = &[
-    "m-send-req",
-    "m-retrieve-conf",
-    "m-notification-ind",
-    "m-forward-req",
-    "m-mbox-store-req",
-    "m-mbox-upload-req",
-    "m-mbox-view-conf",
-    "m-mbox-descr",
-    "m-delivery-ind",
-    "m-read-rec-ind",
-    "m-read-orig-ind",
-];
-
-const MAILBOX_PDUS: &[&str] = &[
-    "m-mbox-store-req",
-    "m-mbox-store-conf",
-    "m-mbox-view-req",
-    "m-mbox-view-conf",
-    "m-mbox-upload-req",
-    "m-mbox-upload-conf",
-    "m-mbox-delete-req",
-    "m-mbox-delete-conf",
-    "m-mbox-descr",
-];
+use crate::audit::engine::{CONTENT_PDUS, MAILBOX_PDUS};
 
 fn has_addresses(p: &PduReport) -> bool {
     p.from.is_some() || !p.to.is_empty() || !p.cc.is_empty() || !p.bcc.is_empty()
