@@ -230,7 +230,15 @@ struct Shard {
     queue: Vec<usize>,
     /// Transfers built so far, with their content detections.
     built: Vec<Audited>,
+    /// TLS connections kept until the end of the input because they might go to an MMSC that
+    /// only later traffic reveals (bounded by [`MAX_TLS_CANDIDATES`]); and those dropped.
+    tls_candidates: usize,
+    tls_dropped: u64,
 }
+
+/// TLS connections to hosts not named like an MMSC kept per input (a sixteenth per shard), until
+/// the end of the input tells which servers are MMSCs.
+const MAX_TLS_CANDIDATES: usize = 16_384;
 
 impl Shard {
     fn new(config: &ScanConfig) -> Self {
@@ -244,6 +252,8 @@ impl Shard {
             diags: Vec::new(),
             queue: Vec::new(),
             built: Vec::new(),
+            tls_candidates: 0,
+            tls_dropped: 0,
         }
     }
 
@@ -287,6 +297,20 @@ impl Shard {
         }
         for t in &tls {
             if let Some(info) = flow_infos.get(&t.flow_id) {
+                // A name that says MMSC decides at once; any other connection may still turn
+                // out to reach an MMSC seen elsewhere in the input, so it is kept, up to a cap.
+                let named = t
+                    .info
+                    .sni
+                    .as_deref()
+                    .is_some_and(|s| crate::proto::tls::is_mmsc_name(s, &config.mmsc));
+                if !named {
+                    if self.tls_candidates >= MAX_TLS_CANDIDATES / SHARDS {
+                        self.tls_dropped += 1;
+                        continue;
+                    }
+                    self.tls_candidates += 1;
+                }
                 transfers.push(builder.tls(t, info));
             }
         }
@@ -309,6 +333,18 @@ impl Shard {
         let output =
             std::mem::replace(&mut self.dispatcher, Dispatcher::new(&config.proto)).finish();
         self.build(output, name, index, config);
+        if self.tls_dropped > 0 {
+            self.diags.push(Diagnostic::new(
+                crate::diag::Layer::Limit,
+                format!(
+                    "{} TLS connections to servers not named like an MMSC were past the {} kept \
+                     for classification in this shard: they are not reported, even if the \
+                     server is an MMSC",
+                    self.tls_dropped,
+                    MAX_TLS_CANDIDATES / SHARDS
+                ),
+            ));
+        }
         (self.built, self.diags, flows)
     }
 }

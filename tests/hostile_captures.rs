@@ -369,3 +369,65 @@ fn pcapng_blocks_with_lying_lengths() {
     );
     assert!(peak < 64 * MIB, "peak RSS {peak} KiB");
 }
+
+/// A ClientHello carrying `host` as SNI.
+fn client_hello(host: &str) -> Vec<u8> {
+    let name = host.as_bytes();
+    let mut sni = vec![0x00, 0x00];
+    let list_len = name.len() + 3;
+    sni.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+    sni.extend_from_slice(&(list_len as u16).to_be_bytes());
+    sni.push(0);
+    sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    sni.extend_from_slice(name);
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[0x11; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0x00, 0x02, 0x13, 0x01, 0x01, 0x00]);
+    body.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    body.extend_from_slice(&sni);
+    let mut hs = vec![0x01];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+#[test]
+fn tls_connections_to_unknown_servers_are_capped() {
+    // 80,000 TLS connections to web servers: kept for MMSC classification only up to a cap.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls-flood.pcap");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapWriter::new(file, 101, 65535, false).unwrap();
+    let dst = ip("203.0.113.80");
+    for i in 0..80_000u32 {
+        let src = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, (i % 250) as u8 + 1));
+        let h = net::TcpHeader {
+            sport: 1024 + (i / 250) as u16,
+            dport: 443,
+            seq: i,
+            ack: 1,
+            flags: net::ACK | net::PSH,
+            window: 1024,
+        };
+        let hello = client_hello(&format!("www-{i}.example.org"));
+        let p = net::ip(src, dst, net::PROTO_TCP, 1, &net::tcp(src, dst, h, &hello));
+        w.write_packet(&ts(u64::from(i / 100), 6), p.len() as u32, &p)
+            .unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    // The flow cap bounds the live connections; the candidate cap bounds what is kept of the
+    // ended ones.
+    if let Ok(keep) = std::env::var("KEEP_TLS_FLOOD") {
+        std::fs::copy(&path, keep).unwrap();
+    }
+    let (report, peak) = scan_measured(&path, &["--max-flows", "20000"]);
+    assert_eq!(report["summary"]["transfers"], 0, "no MMSC among them");
+    let diags = diagnostics(&report);
+    assert!(any(&diags, "not named like an MMSC"), "{diags:?}");
+    assert!(peak < 144 * MIB, "peak RSS {peak} KiB");
+}
