@@ -410,19 +410,32 @@ impl Stages<'_> {
             self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
         }
         // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
-        let decoded: Vec<_> = batch.par_iter().map(decode_record).collect();
+        // The shard of a whole packet is computed there too; only reassembled datagrams (rare)
+        // get theirs afterwards.
+        let shard_of = |p: &crate::packet::Packet<'_>| {
+            (FlowKey::from_packet(p).map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize
+        };
+        let decoded: Vec<_> = batch
+            .par_iter()
+            .map(|record| {
+                let d = decode_record(record);
+                let shard = match &d {
+                    Ok(crate::packet::Decoded::Packet(p)) => Some(shard_of(p)),
+                    _ => None,
+                };
+                (d, shard)
+            })
+            .collect();
         let mut packets = Vec::with_capacity(batch.len());
-        for (record, d) in batch.iter().zip(decoded) {
+        for (record, (d, shard)) in batch.iter().zip(decoded) {
             if let Some(packet) = self.decoder.absorb(record, d, &mut self.diags) {
+                let shard = shard.unwrap_or_else(|| shard_of(&packet));
+                // Each flow belongs to one shard (by its symmetric hash), so shards advance in
+                // parallel without locks and every flow still sees its packets in order.
+                if let Some(s) = self.shards.get_mut(shard) {
+                    s.queue.push(packets.len());
+                }
                 packets.push(packet);
-            }
-        }
-        // Each flow belongs to one shard (by its symmetric hash), so shards advance in parallel
-        // without locks and every flow still sees its packets in order.
-        for (i, packet) in packets.iter().enumerate() {
-            let hash = FlowKey::from_packet(packet).map_or(0, |k| k.shard_hash());
-            if let Some(shard) = self.shards.get_mut((hash % SHARDS as u64) as usize) {
-                shard.queue.push(i);
             }
         }
         let (name, index, config) = (self.name.as_str(), self.index, self.config);
