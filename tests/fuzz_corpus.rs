@@ -876,14 +876,19 @@ fn write_seed_corpus() {
         ),
     );
 
-    // Sample captures of the project, when present.
+    // Sample captures of the project (small ones), when present.
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     for file in files_in(&samples) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let data = std::fs::read(&file).unwrap();
-        if (name.ends_with(".pcap") || name.ends_with(".pcapng")) && data.len() <= 64 * 1024 {
-            add("whole_pipeline", &format!("sample-{name}"), data.clone());
-            add("capture_reader", &format!("sample-{name}"), data);
+        let capture = [".pcap", ".pcapng", ".pcap.gz"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if capture && data.len() <= 16 * 1024 {
+            if name.starts_with("formats") {
+                add("capture_reader", &format!("sample-{name}"), data.clone());
+            }
+            add("whole_pipeline", &format!("sample-{name}"), data);
         }
     }
 
