@@ -422,9 +422,6 @@ fn tls_connections_to_unknown_servers_are_capped() {
     drop(w);
     // The flow cap bounds the live connections; the candidate cap bounds what is kept of the
     // ended ones.
-    if let Ok(keep) = std::env::var("KEEP_TLS_FLOOD") {
-        std::fs::copy(&path, keep).unwrap();
-    }
     let (report, peak) = scan_measured(&path, &["--max-flows", "20000"]);
     assert_eq!(report["summary"]["transfers"], 0, "no MMSC among them");
     let diags = diagnostics(&report);

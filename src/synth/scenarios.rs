@@ -457,21 +457,13 @@ pub(crate) fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> 
     let conf = msg::pdu(MessageType::SEND_CONF, Some(&t1))
         .with(MmsField::ResponseStatus, msg::token(0x80))
         .with(MmsField::MessageId, msg::text(&mid1));
-    wap::method(
+    post_mms(
         lab,
-        alice_phone,
-        wsp,
-        next_tid(),
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&req)?, msg::facts(&parts, false), "m1"),
-        ),
-        &WspReplySpec::mms(
-            200,
-            Vec::new(),
-            MmsCargo::new(msg::encode(&conf)?, PduFacts::default(), "m1"),
-        ),
+        cast,
+        (alice_phone, wsp, next_tid()),
+        &mmsc_url,
+        MmsCargo::new(msg::encode(&req)?, msg::facts(&parts, false), "m1"),
+        MmsCargo::new(msg::encode(&conf)?, PduFacts::default(), "m1"),
     )?;
     lab.wait_ms(2000, 8000);
 
@@ -591,21 +583,13 @@ pub(crate) fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> 
     let fconf = msg::pdu(MessageType::FORWARD_CONF, Some(&tf))
         .with(MmsField::ResponseStatus, msg::token(0x80))
         .with(MmsField::MessageId, msg::text(&msg::message_id(cast.rng())));
-    wap::method(
+    post_mms(
         lab,
-        bob_phone,
-        wsp,
-        next_tid(),
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&fwd)?, PduFacts::default(), "m2"),
-        ),
-        &WspReplySpec::mms(
-            200,
-            Vec::new(),
-            MmsCargo::new(msg::encode(&fconf)?, PduFacts::default(), "m2"),
-        ),
+        cast,
+        (bob_phone, wsp, next_tid()),
+        &mmsc_url,
+        MmsCargo::new(msg::encode(&fwd)?, PduFacts::default(), "m2"),
+        MmsCargo::new(msg::encode(&fconf)?, PduFacts::default(), "m2"),
     )?;
     lab.wait_ms(1000, 4000);
     let ts = msg::transaction_id(cast.rng());
@@ -617,21 +601,13 @@ pub(crate) fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> 
     let sconf = msg::pdu(MessageType::MBOX_STORE_CONF, Some(&ts))
         .with(MmsField::ContentLocation, msg::text(&stored_at))
         .with(MmsField::StoreStatus, msg::token(0x80));
-    wap::method(
+    post_mms(
         lab,
-        bob_phone,
-        wsp,
-        next_tid(),
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&store)?, PduFacts::default(), "m2"),
-        ),
-        &WspReplySpec::mms(
-            200,
-            Vec::new(),
-            MmsCargo::new(msg::encode(&sconf)?, PduFacts::default(), "m2"),
-        ),
+        cast,
+        (bob_phone, wsp, next_tid()),
+        &mmsc_url,
+        MmsCargo::new(msg::encode(&store)?, PduFacts::default(), "m2"),
+        MmsCargo::new(msg::encode(&sconf)?, PduFacts::default(), "m2"),
     )?;
     Ok(())
 }
@@ -745,23 +721,36 @@ fn send_exchange(
     let wtid = lab.rng.below(256) as u8;
     let url = format!("http://{}/mms", cast.host);
     let port = cast.port();
-    wap::method(
+    post_mms(
         lab,
-        sock(handset, port),
-        sock(gw, 9200),
-        wtid,
-        &WspRequestSpec::post(
-            &url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&req)?, msg::facts(&parts, false), label),
-        ),
-        &WspReplySpec::mms(
-            200,
-            Vec::new(),
-            MmsCargo::new(msg::encode(&conf)?, PduFacts::default(), label),
-        ),
+        cast,
+        (sock(handset, port), sock(gw, 9200), wtid),
+        &url,
+        MmsCargo::new(msg::encode(&req)?, msg::facts(&parts, false), label),
+        MmsCargo::new(msg::encode(&conf)?, PduFacts::default(), label),
     )?;
     Ok(())
+}
+
+/// A connectionless WSP Post of an MMS PDU from `handset` to `gateway` (with transaction id
+/// `tid`) answered 200 with another MMS PDU.
+fn post_mms(
+    lab: &mut Lab,
+    cast: &mut Cast,
+    (handset, gateway, tid): (SocketAddr, SocketAddr, u8),
+    url: &str,
+    request: MmsCargo,
+    reply: MmsCargo,
+) -> io::Result<()> {
+    wap::method(
+        lab,
+        handset,
+        gateway,
+        tid,
+        &WspRequestSpec::post(url, ua(cast), request),
+        &WspReplySpec::mms(200, Vec::new(), reply),
+    )
+    .map(drop)
 }
 
 /// One pcapng, one interface per link layer, one exchange on each.
