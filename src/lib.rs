@@ -24,6 +24,7 @@ pub mod packet;
 pub mod proto;
 pub mod report;
 pub mod scan;
+pub mod spill;
 pub mod synth;
 pub mod time;
 pub mod transfer;

@@ -102,6 +102,37 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
         .then(|| Progress::start(&args.inputs))
         .flatten();
     config.progress = progress.as_ref().map(|p| p.counter.clone());
+    // JSON and JSON Lines are written as the run goes, so that memory does not grow with the
+    // capture; redaction, extraction and carving need the whole report first.
+    let streamable = match args.format {
+        OutputFormat::Json => Some(report::stream::StreamFormat::Json),
+        OutputFormat::Jsonl => Some(report::stream::StreamFormat::Jsonl),
+        _ => None,
+    }
+    .filter(|_| {
+        args.interface.is_none() && !args.redact && args.extract.is_none() && args.carve.is_none()
+    });
+    if let Some(format) = streamable {
+        // A usage error (an input that is not there) must not leave an empty --output behind.
+        mmsleak::capture::expand_inputs(&args.inputs).map_err(io::Error::other)?;
+        let mut out = create_output(args.output.as_deref())?;
+        let result = scan::scan_to(&args.inputs, &config, format, &mut out);
+        if let Some(p) = progress {
+            p.stop();
+        }
+        let outcome = match result {
+            Ok(o) => o,
+            Err(scan::ScanError::Output(e)) => return Err(e),
+            Err(e) => return Err(io::Error::other(e)),
+        };
+        out.flush()?;
+        return Ok(finish(
+            args,
+            &outcome.inputs,
+            &outcome.unreadable,
+            &outcome.summary,
+        ));
+    }
     let outcome = match &args.interface {
         Some(interface) => live_scan(interface, args, &config),
         None => scan::scan(&args.inputs, &config).map_err(io::Error::other),
@@ -165,9 +196,21 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
             );
         }
     }
-    for path in &outcome.unreadable {
-        let why = report
-            .inputs
+    let code = finish(args, &report.inputs, &outcome.unreadable, &report.summary);
+    // The process ends here: freeing a large report piece by piece only costs time.
+    std::mem::forget(outcome);
+    Ok(code)
+}
+
+/// Says which inputs could not be read, and the exit code.
+fn finish(
+    args: &ScanArgs,
+    inputs: &[report::model::InputReport],
+    unreadable: &[String],
+    summary: &report::model::Summary,
+) -> u8 {
+    for path in unreadable {
+        let why = inputs
             .iter()
             .find(|i| &i.path == path)
             .and_then(|i| i.diagnostics.first())
@@ -175,18 +218,15 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
             .unwrap_or("unreadable");
         eprintln!("mmsleak: {}", sanitize::terminal(why));
     }
-    let code = if !outcome.unreadable.is_empty() {
+    if !unreadable.is_empty() {
         2
     } else {
         let failed = args
             .fail_on
             .map(severity)
-            .is_some_and(|sev| report.summary.findings.at_least(sev) > 0);
+            .is_some_and(|sev| summary.findings.at_least(sev) > 0);
         u8::from(failed)
-    };
-    // The process ends here: freeing a large report piece by piece only costs time.
-    std::mem::forget(outcome);
-    Ok(code)
+    }
 }
 
 fn print_rules(args: &RulesArgs) -> io::Result<()> {

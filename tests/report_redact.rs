@@ -26,7 +26,7 @@ fn leaky_report() -> Report {
         show_secrets: true,
         ..AuditConfig::default()
     };
-    let mut findings = audit(&records, &[], &report.messages, &config);
+    let mut findings = audit(&records, &config);
     // Hand-made findings with evidence shapes the engine also produces.
     let (fixture, _) = full_report();
     findings.extend(fixture.findings);
@@ -332,7 +332,7 @@ fn withheld_and_rounded() {
 #[test]
 fn masked_secrets_stay_masked() {
     let (mut report, records) = full_report();
-    report.findings = audit(&records, &[], &report.messages, &AuditConfig::default());
+    report.findings = audit(&records, &AuditConfig::default());
     redact(&mut report, KEY);
     let json = serde_json::to_string(&report).unwrap();
     assert!(json.contains("<masked: 6 characters>"), "{json}");

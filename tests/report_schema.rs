@@ -36,7 +36,7 @@ fn empty_report_validates() {
 #[test]
 fn findings_from_the_real_audit_engine_validate() {
     let (mut report, records) = full_report();
-    let findings = audit(&records, &[], &report.messages, &AuditConfig::default());
+    let findings = audit(&records, &AuditConfig::default());
     assert!(findings.len() >= 8, "{findings:#?}");
     let rules: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.rule).collect();
     for r in [

@@ -28,7 +28,7 @@ use mmsleak::proto::wsp::pdu::{
 use mmsleak::proto::wsp::session::{WapLimits, WapPortRole, WapSessions};
 use mmsleak::proto::wsp::{encoding, headers};
 use mmsleak::proto::wtp::{SarLimits, WtpReassembler, parse_datagram};
-use mmsleak::scan::{ScanConfig, assemble, run_source};
+use mmsleak::scan::{ScanConfig, scan_source, scan_source_to};
 use mmsleak::time::Timestamp;
 use std::borrow::Cow;
 use std::io::{Cursor, Read};
@@ -705,8 +705,19 @@ pub fn whole_pipeline(data: &[u8]) {
         threads: Some(1),
         ..ScanConfig::default()
     };
-    let result = run_source(0, "fuzz".to_owned(), reader, &config);
-    let outcome = assemble(vec![result], &config);
+    let Ok(outcome) = scan_source("fuzz", reader, &config) else {
+        return;
+    };
+    // The streamed report is the report built in memory, byte for byte.
+    if let Ok(again) = CaptureReader::from_read("fuzz", Box::new(Cursor::new(data.to_vec()))) {
+        let mut streamed = Vec::new();
+        let format = mmsleak::report::stream::StreamFormat::Jsonl;
+        if scan_source_to("fuzz", again, &config, format, &mut streamed).is_ok() {
+            let mut lines = Vec::new();
+            let _ = mmsleak::report::jsonl::write(&mut lines, &outcome.report);
+            assert!(streamed == lines, "streamed report differs");
+        }
+    }
     let json = serde_json::to_string(&outcome.report);
     assert!(json.is_ok(), "report does not serialise: {json:?}");
     let mut out = Vec::new();

@@ -8,10 +8,11 @@ use super::detect::vcard::{self, CardFacts};
 use super::rules::{RULES, rule};
 use crate::report::model::{Finding, Message, PduReport, Severity};
 use crate::transfer::TransferRecord;
-use crate::transfer::correlate::location_key;
+use crate::transfer::correlate::{Correlation, location_key};
+use crate::transfer::entry::{NodeKind, TransferFacts};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Settings of the audit.
 #[derive(Debug, Clone)]
@@ -79,8 +80,11 @@ const NUMERIC_HEADERS: &[&str] = &[
     "keep-alive",
 ];
 
-/// One finding before its id is assigned.
-struct Draft {
+/// One finding before its id is assigned. Transfer findings are made as soon as the transfer is
+/// built, before its id and its message are known: `transfer` and `message` then only say
+/// whether the finding names them ([`Draft::finish`] fills them in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
     order: (usize, usize),
     rule: &'static str,
     severity: Severity,
@@ -184,73 +188,128 @@ fn rule_index(id: &str) -> usize {
     RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
 }
 
-/// Runs every rule. `facts[i]` are the content detections of `transfers[i]` made by
-/// [`part_facts`] when the transfer was built; where missing they are made here from the part
-/// bytes. Findings come out ordered by transfer (then message) and rule, with ids F1...
-pub fn audit(
-    transfers: &[TransferRecord],
-    facts: &[Vec<PartFacts>],
-    messages: &[Message],
-    config: &AuditConfig,
-) -> Vec<Finding> {
+impl Draft {
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The finding with its id; a transfer finding gets the id of its transfer and (when it
+    /// names one) of the message the transfer belongs to.
+    pub fn finish(self, id: String, transfer: Option<&str>, message: Option<&str>) -> Finding {
+        let r = rule(self.rule);
+        Finding {
+            id,
+            rule: self.rule,
+            category: r.map_or(crate::report::model::Category::Exposure, |r| r.category),
+            severity: self.severity,
+            transfer: match transfer {
+                Some(t) => self.transfer.map(|_| t.to_owned()),
+                None => self.transfer,
+            },
+            message: match (transfer, self.message) {
+                // A transfer finding that names a message: the transfer's, if it has one.
+                (Some(_), Some(_)) => message.map(str::to_owned),
+                (_, m) => m,
+            },
+            frames: self.frames,
+            title: self.title,
+            evidence: self.evidence,
+            remediation: r.map_or("", |r| r.remediation),
+        }
+    }
+}
+
+/// The findings of one transfer, in catalog order, made from the transfer alone (and the
+/// content detections on its parts): everything but the rules that look across messages.
+pub fn audit_transfer(t: &TransferRecord, facts: &[PartFacts], config: &AuditConfig) -> Vec<Draft> {
     let mut ctx = Ctx {
         config,
         drafts: Vec::new(),
     };
-    // The first message each transfer belongs to (a lookup, not a scan per transfer).
-    let mut message_of: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
-    for m in messages {
-        for t in &m.transfers {
-            message_of.entry(t.as_str()).or_insert(m.id.as_str());
-        }
-    }
-    // Transfer rules are independent of each other: run them in parallel, then put the drafts
-    // back in transfer order (the sort below makes the order of findings deterministic).
-    let per_transfer: Vec<Vec<Draft>> = transfers
-        .par_iter()
-        .enumerate()
-        .map(|(ti, t)| {
-            let mut local = Ctx {
-                config,
-                drafts: Vec::new(),
-            };
-            let made;
-            let f = match facts.get(ti) {
-                Some(f) => f.as_slice(),
-                None => {
-                    made = part_facts(t);
-                    made.as_slice()
-                }
-            };
-            transfer_rules(&mut local, ti, t, f);
-            let message = message_of.get(t.transfer.id.as_str()).copied();
-            retrieval_rule(&mut local, ti, t, message);
-            local.drafts
-        })
-        .collect();
-    ctx.drafts.extend(per_transfer.into_iter().flatten());
-    message_rules(&mut ctx, transfers, messages);
+    transfer_rules(&mut ctx, 0, t, facts);
+    retrieval_rule(&mut ctx, 0, t, Some(""));
     let mut drafts = ctx.drafts;
     drafts.sort_by_key(|d| (d.order, rule_index(d.rule)));
     drafts
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, d)| {
-            let r = rule(d.rule)?;
-            Some(Finding {
-                id: format!("F{}", i + 1),
-                rule: r.id,
-                category: r.category,
-                severity: d.severity,
-                transfer: d.transfer,
-                message: d.message,
-                frames: d.frames,
-                title: d.title,
-                evidence: d.evidence,
-                remediation: r.remediation,
-            })
-        })
-        .collect()
+}
+
+/// The rules over messages (shared retrieval, guessable locations), message by message: `m` is
+/// message `mi`, `members` the indices of its transfers in `m.transfers` order.
+pub struct MessageAudit<'a> {
+    config: &'a AuditConfig,
+    tokens_for_sequence: Vec<(String, String, u64)>,
+}
+
+impl<'a> MessageAudit<'a> {
+    pub fn new(config: &'a AuditConfig) -> Self {
+        MessageAudit {
+            config,
+            tokens_for_sequence: Vec::new(),
+        }
+    }
+
+    /// The findings of one message, in catalog order; `members` are the facts of its transfers
+    /// in `m.transfers` order.
+    pub fn message(&mut self, m: &Message, members: &[(usize, TransferFacts)]) -> Vec<Draft> {
+        let mut ctx = Ctx {
+            config: self.config,
+            drafts: Vec::new(),
+        };
+        message_rules(&mut ctx, m, members, &mut self.tokens_for_sequence);
+        ctx.drafts
+    }
+
+    /// What only all messages together show (sequential tokens); after the last message.
+    pub fn finish(self) -> Vec<Draft> {
+        let mut ctx = Ctx {
+            config: self.config,
+            drafts: Vec::new(),
+        };
+        sequence_rule(&mut ctx, self.tokens_for_sequence);
+        ctx.drafts
+    }
+}
+
+/// Runs every rule over transfers in report order (ids assigned) and returns the findings with
+/// ids F1..., ordered by transfer, then message, then rule. `scan` runs the same rules piecewise
+/// as transfers become final; this is the whole-report form.
+pub fn audit(transfers: &[TransferRecord], config: &AuditConfig) -> Vec<Finding> {
+    let mut facts = |ti: usize| transfers.get(ti).map(TransferFacts::of);
+    let correlation = Correlation::build(transfers.len(), &mut facts);
+    let mut findings = Vec::new();
+    let per_transfer: Vec<Vec<Draft>> = transfers
+        .par_iter()
+        .map(|t| audit_transfer(t, &part_facts(t), config))
+        .collect();
+    for (ti, drafts) in per_transfer.into_iter().enumerate() {
+        let tid = transfers.get(ti).map(|t| t.transfer.id.as_str());
+        let message = correlation.message_id_of(ti);
+        for d in drafts {
+            let id = format!("F{}", findings.len() + 1);
+            findings.push(d.finish(id, tid, message.as_deref()));
+        }
+    }
+    let id = |ti: usize| {
+        transfers
+            .get(ti)
+            .map(|t| t.transfer.id.clone())
+            .unwrap_or_default()
+    };
+    let mut audit = MessageAudit::new(config);
+    for mi in 0..correlation.groups.len() {
+        let Some((m, members)) = correlation.message(mi, id, &mut facts) else {
+            continue;
+        };
+        for d in audit.message(&m, &members) {
+            let fid = format!("F{}", findings.len() + 1);
+            findings.push(d.finish(fid, None, None));
+        }
+    }
+    for d in audit.finish() {
+        let fid = format!("F{}", findings.len() + 1);
+        findings.push(d.finish(fid, None, None));
+    }
+    findings
 }
 
 /// `unauthenticated-retrieval`: a GET answered with the message (an m-retrieve-conf) whose
@@ -794,127 +853,117 @@ fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord, fact
     }
 }
 
-fn message_rules(ctx: &mut Ctx<'_>, transfers: &[TransferRecord], messages: &[Message]) {
-    let by_id: BTreeMap<&str, (usize, &TransferRecord)> = transfers
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.transfer.id.as_str(), (i, t)))
-        .collect();
-    let mut tokens_for_sequence: Vec<(String, String, u64, usize)> = Vec::new();
-
-    for (mi, m) in messages.iter().enumerate() {
-        let order = (transfers.len() + mi, 0);
-        let Some(loc) = &m.content_location else {
-            continue;
-        };
-        let key = location_key(loc);
-        // Who was notified: the client of a transfer that carried the notification to it.
-        let mut notified: Vec<(String, u64)> = Vec::new();
-        // Who fetched: clients of transfers whose request asked for this location.
-        let mut fetchers: Vec<(String, &str, u64, bool)> = Vec::new();
-        for tid in &m.transfers {
-            let Some((_, t)) = by_id.get(tid.as_str()) else {
-                continue;
-            };
-            let tr = &t.transfer;
-            let client = client_identity(t);
-            for p in &tr.pdus {
-                if p.message_type == "m-notification-ind" && p.direction == "to-client" {
-                    notified.push((client.clone(), p.frame));
-                }
-            }
-            if let Some(req) = &tr.request
-                && location_key(&req.uri) == key
-            {
-                let answered = tr
-                    .pdus
-                    .iter()
-                    .find(|p| p.message_type == "m-retrieve-conf" && p.direction == "to-client");
-                let frame = req.frames.first().copied().unwrap_or(tr.first_frame);
-                fetchers.push((client.clone(), tr.id.as_str(), frame, answered.is_some()));
+fn message_rules(
+    ctx: &mut Ctx<'_>,
+    m: &Message,
+    members: &[(usize, TransferFacts)],
+    tokens_for_sequence: &mut Vec<(String, String, u64)>,
+) {
+    let order = (0, 0);
+    let Some(loc) = &m.content_location else {
+        return;
+    };
+    let key = location_key(loc);
+    // Who was notified: the client of a transfer that carried the notification to it.
+    let mut notified: Vec<(String, u64)> = Vec::new();
+    // Who fetched: clients of transfers whose request asked for this location.
+    let mut fetchers: Vec<(String, &str, u64, bool)> = Vec::new();
+    for ((_, f), tid) in members.iter().zip(&m.transfers) {
+        let client = f.client_ip.to_string();
+        for p in &f.pdus {
+            if p.kind == NodeKind::Notification && p.to_client {
+                notified.push((client.clone(), p.frame));
             }
         }
-        let distinct: BTreeSet<&str> = fetchers.iter().map(|(c, ..)| c.as_str()).collect();
-        let notified_clients: BTreeSet<&str> = notified.iter().map(|(c, _)| c.as_str()).collect();
-        let strangers: Vec<&str> = if notified_clients.is_empty() {
-            Vec::new()
-        } else {
-            distinct
-                .iter()
-                .copied()
-                .filter(|c| !notified_clients.contains(c))
-                .collect()
-        };
-        if distinct.len() > 1 || !strangers.is_empty() {
-            let mut frames: Vec<u64> = fetchers.iter().map(|(_, _, f, _)| *f).collect();
-            frames.extend(notified.iter().map(|(_, f)| *f));
-            ctx.add(
-                order,
-                "shared-retrieval",
-                None,
-                fetchers.first().map(|(_, t, ..)| *t),
-                Some(m.id.as_str()),
-                frames,
-                format!(
-                    "{} fetched by {} client(s){}",
-                    loc,
-                    distinct.len(),
-                    if strangers.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {} of them not the notified recipient", strangers.len())
-                    }
-                ),
-                json!({"content_location": loc,
-                       "fetches": fetchers.iter().map(|(c, t, f, ok)| json!({"client": c, "transfer": t, "frame": f, "answered": ok})).collect::<Vec<_>>(),
-                       "notified": notified.iter().map(|(c, f)| json!({"client": c, "frame": f})).collect::<Vec<_>>()}),
-            );
-        }
-
-        // guessable-content-url (per message)
-        if let Some(token) = entropy::location_token(loc) {
-            let bits = entropy::token_entropy_bits(token);
-            let first_frame = m.timeline.first().map(|e| e.frame).unwrap_or(0);
-            tokens_for_sequence.push((m.id.clone(), token.to_owned(), first_frame, mi));
-            if bits < ctx.config.min_token_bits {
-                ctx.add(
-                    order,
-                    "guessable-content-url",
-                    None,
-                    m.transfers.first().map(String::as_str),
-                    Some(m.id.as_str()),
-                    m.timeline.iter().filter(|e| e.message_type == "m-notification-ind").map(|e| e.frame).chain(std::iter::once(first_frame)).collect(),
-                    format!("content location token '{token}' has only about {bits:.0} bits of entropy"),
-                    json!({"content_location": loc, "token": token, "length": token.chars().count(),
-                           "entropy_bits": (bits * 10.0).round() / 10.0, "minimum_bits": ctx.config.min_token_bits}),
-                );
-            }
+        if let Some(r) = &f.request
+            && location_key(&r.uri) == key
+        {
+            fetchers.push((
+                client.clone(),
+                tid.as_str(),
+                r.frame,
+                f.carries_retrieve_conf(),
+            ));
         }
     }
-
-    // Sequential tokens across messages.
-    if tokens_for_sequence.len() >= 2 {
-        let toks: Vec<&str> = tokens_for_sequence
+    let distinct: BTreeSet<&str> = fetchers.iter().map(|(c, ..)| c.as_str()).collect();
+    let notified_clients: BTreeSet<&str> = notified.iter().map(|(c, _)| c.as_str()).collect();
+    let strangers: Vec<&str> = if notified_clients.is_empty() {
+        Vec::new()
+    } else {
+        distinct
             .iter()
-            .map(|(_, t, ..)| t.as_str())
-            .collect();
-        if entropy::sequential(&toks, 16) {
-            let mi = tokens_for_sequence
-                .iter()
-                .map(|(.., i)| *i)
-                .max()
-                .unwrap_or(0);
+            .copied()
+            .filter(|c| !notified_clients.contains(c))
+            .collect()
+    };
+    if distinct.len() > 1 || !strangers.is_empty() {
+        let mut frames: Vec<u64> = fetchers.iter().map(|(_, _, f, _)| *f).collect();
+        frames.extend(notified.iter().map(|(_, f)| *f));
+        ctx.add(
+            order,
+            "shared-retrieval",
+            None,
+            fetchers.first().map(|(_, t, ..)| *t),
+            Some(m.id.as_str()),
+            frames,
+            format!(
+                "{} fetched by {} client(s){}",
+                loc,
+                distinct.len(),
+                if strangers.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} of them not the notified recipient", strangers.len())
+                }
+            ),
+            json!({"content_location": loc,
+                   "fetches": fetchers.iter().map(|(c, t, f, ok)| json!({"client": c, "transfer": t, "frame": f, "answered": ok})).collect::<Vec<_>>(),
+                   "notified": notified.iter().map(|(c, f)| json!({"client": c, "frame": f})).collect::<Vec<_>>()}),
+        );
+    }
+
+    // guessable-content-url (per message)
+    if let Some(token) = entropy::location_token(loc) {
+        let bits = entropy::token_entropy_bits(token);
+        let first_frame = m.timeline.first().map(|e| e.frame).unwrap_or(0);
+        tokens_for_sequence.push((m.id.clone(), token.to_owned(), first_frame));
+        if bits < ctx.config.min_token_bits {
             ctx.add(
-                (transfers.len() + mi, 1),
+                order,
                 "guessable-content-url",
                 None,
-                None,
-                None,
-                tokens_for_sequence.iter().map(|(_, _, f, _)| *f).collect(),
-                format!("content location tokens of {} messages are sequential", toks.len()),
-                json!({"tokens": toks, "messages": tokens_for_sequence.iter().map(|(m, ..)| m.clone()).collect::<Vec<_>>(), "sequential": true}),
+                m.transfers.first().map(String::as_str),
+                Some(m.id.as_str()),
+                m.timeline.iter().filter(|e| e.message_type == "m-notification-ind").map(|e| e.frame).chain(std::iter::once(first_frame)).collect(),
+                format!("content location token '{token}' has only about {bits:.0} bits of entropy"),
+                json!({"content_location": loc, "token": token, "length": token.chars().count(),
+                       "entropy_bits": (bits * 10.0).round() / 10.0, "minimum_bits": ctx.config.min_token_bits}),
             );
         }
+    }
+}
+
+/// Sequential tokens across messages.
+fn sequence_rule(ctx: &mut Ctx<'_>, tokens_for_sequence: Vec<(String, String, u64)>) {
+    if tokens_for_sequence.len() < 2 {
+        return;
+    }
+    let toks: Vec<&str> = tokens_for_sequence
+        .iter()
+        .map(|(_, t, _)| t.as_str())
+        .collect();
+    if entropy::sequential(&toks, 16) {
+        ctx.add(
+            (0, 1),
+            "guessable-content-url",
+            None,
+            None,
+            None,
+            tokens_for_sequence.iter().map(|(_, _, f)| *f).collect(),
+            format!("content location tokens of {} messages are sequential", toks.len()),
+            json!({"tokens": toks, "messages": tokens_for_sequence.iter().map(|(m, ..)| m.clone()).collect::<Vec<_>>(), "sequential": true}),
+        );
     }
 }
 

@@ -7,4 +7,5 @@ pub mod jsonl;
 pub mod model;
 pub mod redact;
 pub mod sanitize;
+pub mod stream;
 pub mod table;

@@ -372,7 +372,7 @@ impl Key {
                 })
             })
             .collect();
-        describe(planted, ordered, transfers, messages)
+        describe(planted, ordered, transfers)
     }
 }
 
@@ -398,15 +398,14 @@ fn identity(
 }
 
 /// The findings the generator planted, worded as the rule engine words them: the engine is run
-/// over the key's own transfers and messages (built from what was generated, not from the
-/// capture), and when it raises exactly the planted findings (rule, category, severity, transfer,
+/// over the key's own transfers (built from what was generated, not from the capture; it ties
+/// them into messages as a scan does), and when it raises exactly the planted findings (rule, category, severity, transfer,
 /// message, frames), its titles and evidence are used. Otherwise the planted findings are kept
 /// as they are, so that a test comparing the key with a scan shows the disagreement.
 fn describe(
     planted: Vec<Finding>,
     ordered: &[&KeyTransfer],
     transfers: &[Transfer],
-    messages: &[Message],
 ) -> Vec<Finding> {
     let records: Vec<crate::transfer::TransferRecord> = ordered
         .iter()
@@ -422,12 +421,8 @@ fn describe(
             pdu_bytes: Vec::new(),
         })
         .collect();
-    let worded = crate::audit::engine::audit(
-        &records,
-        &[],
-        messages,
-        &crate::audit::engine::AuditConfig::default(),
-    );
+    let worded =
+        crate::audit::engine::audit(&records, &crate::audit::engine::AuditConfig::default());
     let mut a: Vec<_> = planted.iter().map(identity).collect();
     let mut b: Vec<_> = worded.iter().map(identity).collect();
     a.sort();

@@ -7,8 +7,10 @@
 //! transfers sharing any key end up in one message (union-find).
 
 use super::TransferRecord;
+use super::entry::{NodeKind, TransferFacts, key_digest, location_digest};
 use crate::report::model::{Message, TimelineEntry};
-use std::collections::{BTreeMap, HashMap};
+use crate::time::Timestamp;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A content location as a comparison key: scheme and host lower-cased, no fragment, no default
 /// port, so `HTTP://MMSC.example.com:80/x` and `http://mmsc.example.com/x` match.
@@ -47,6 +49,11 @@ impl UnionFind {
         }
     }
 
+    fn push(&mut self) {
+        let n = self.parent.len();
+        self.parent.push(n);
+    }
+
     fn find(&mut self, mut x: usize) -> usize {
         // Iterative with path halving: bounded by the tree height, no recursion.
         while let Some(&p) = self.parent.get(x) {
@@ -73,171 +80,274 @@ impl UnionFind {
     }
 }
 
-/// One event of a message: a PDU, or a request for its content location that carried none.
-#[derive(Debug, Clone)]
-struct Node {
-    transfer: usize,
-    frame: u64,
-    message_type: String,
-    keys: Vec<String>,
-    transaction_id: Option<String>,
-    message_id: Option<String>,
-    content_location: Option<String>,
+/// A member of a message: a PDU of a transfer, or the transfer's request for the message's
+/// content location ([`NodeRef::REQUEST`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRef {
+    /// Index of the transfer in report order.
+    pub transfer: u32,
+    /// Index of the PDU in the transfer, or [`NodeRef::REQUEST`].
+    pub pdu: u32,
 }
 
-/// Builds the messages over transfers already in report order (their ids assigned). Returns the
-/// messages (ids `M1`, `M2`, ... in order of first appearance) and, per transfer, the ids of the
-/// messages it belongs to.
-pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut known_locations: std::collections::HashSet<String> = std::collections::HashSet::new();
-    // Where each transfer's PDU nodes are in `nodes` (they are pushed together).
-    let mut pdu_nodes: Vec<std::ops::Range<usize>> = Vec::with_capacity(transfers.len());
-    for (ti, t) in transfers.iter().enumerate() {
-        let first_node = nodes.len();
-        for pdu in &t.transfer.pdus {
-            let mut keys = Vec::new();
-            if let Some(tid) = &pdu.transaction_id {
-                keys.push(format!("tid:{tid}"));
+impl NodeRef {
+    pub const REQUEST: u32 = u32::MAX;
+}
+
+/// The messages of a run: which PDUs and requests belong together.
+#[derive(Debug, Clone, Default)]
+pub struct Correlation {
+    /// Per message (ids `M1`, `M2`, ... in this order): its members in time order.
+    pub groups: Vec<Vec<NodeRef>>,
+    /// Per transfer: the first message it belongs to.
+    pub message_of: Vec<Option<u32>>,
+}
+
+/// A member of a message as correlation sees it.
+struct Node {
+    at: NodeRef,
+    frame: u64,
+}
+
+/// A transfer's request, until every content location of the run is known.
+struct Request {
+    transfer: u32,
+    key: u128,
+    frame: u64,
+    /// The transfer's m-retrieve-conf nodes (an m-retrieve-conf to the client answers it).
+    retrieve_confs: Vec<usize>,
+    answered: bool,
+}
+
+impl Correlation {
+    /// Ties the PDUs of `n` transfers (in report order; `facts(i)` gives transfer `i`'s) into
+    /// messages. Each transfer's facts are asked for once.
+    pub fn build(n: usize, facts: &mut dyn FnMut(usize) -> Option<TransferFacts>) -> Correlation {
+        let mut nodes: Vec<Node> = Vec::new();
+        // Per transfer: what orders its members (capture time, input).
+        let mut when: Vec<(Timestamp, u32)> = Vec::with_capacity(n);
+        let mut uf = UnionFind::new(0);
+        let mut first_with_key: HashMap<u128, u32> = HashMap::new();
+        let mut known_locations: HashSet<u128> = HashSet::new();
+        let mut requests: Vec<Request> = Vec::new();
+        let mut link = |i: usize, key: u128, uf: &mut UnionFind| match first_with_key.get(&key) {
+            Some(&j) => uf.union(i, j as usize),
+            None => {
+                first_with_key.insert(key, i as u32);
             }
-            if let Some(mid) = &pdu.message_id {
-                keys.push(format!("mid:{mid}"));
+        };
+        for ti in 0..n {
+            let Some(f) = facts(ti) else {
+                when.push((Timestamp::default(), 0));
+                continue;
+            };
+            when.push((f.start, f.input_index));
+            let mut retrieve_confs = Vec::new();
+            for (pi, p) in f.pdus.iter().enumerate() {
+                let i = nodes.len();
+                nodes.push(Node {
+                    at: NodeRef {
+                        transfer: ti as u32,
+                        pdu: pi as u32,
+                    },
+                    frame: p.frame,
+                });
+                uf.push();
+                if let Some(tid) = &p.transaction_id {
+                    link(i, key_digest(b't', tid), &mut uf);
+                }
+                if let Some(mid) = &p.message_id {
+                    link(i, key_digest(b'm', mid), &mut uf);
+                }
+                if let Some(loc) = &p.content_location {
+                    let k = location_digest(loc);
+                    known_locations.insert(k);
+                    link(i, k, &mut uf);
+                }
+                if p.kind == NodeKind::RetrieveConf {
+                    retrieve_confs.push(i);
+                }
             }
-            if let Some(loc) = &pdu.content_location {
-                let k = location_key(loc);
-                known_locations.insert(k.clone());
-                keys.push(format!("loc:{k}"));
+            if let Some(r) = &f.request {
+                requests.push(Request {
+                    transfer: ti as u32,
+                    key: location_digest(&r.uri),
+                    frame: r.frame,
+                    retrieve_confs,
+                    answered: f.carries_retrieve_conf(),
+                });
             }
+        }
+        // A request for a known content location ties its transfer to the message even when the
+        // response failed or carried no PDU; the retrieve-conf in the same transfer answers it.
+        for r in requests {
+            if !known_locations.contains(&r.key) {
+                continue;
+            }
+            let i = nodes.len();
             nodes.push(Node {
-                transfer: ti,
-                frame: pdu.frame,
-                message_type: pdu.message_type.clone(),
-                keys,
-                transaction_id: pdu.transaction_id.clone(),
-                message_id: pdu.message_id.clone(),
-                content_location: pdu.content_location.clone(),
+                at: NodeRef {
+                    transfer: r.transfer,
+                    pdu: NodeRef::REQUEST,
+                },
+                frame: r.frame,
+            });
+            uf.push();
+            link(i, r.key, &mut uf);
+            if r.answered {
+                for rc in r.retrieve_confs {
+                    uf.union(rc, i);
+                }
+            }
+        }
+        drop(known_locations);
+
+        let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..nodes.len() {
+            by_root.entry(uf.find(i)).or_default().push(i);
+        }
+        drop(uf);
+        let order = |i: &usize| {
+            let n = nodes.get(*i);
+            let (start, input) = n
+                .and_then(|n| when.get(n.at.transfer as usize))
+                .copied()
+                .unwrap_or_default();
+            (start, input, n.map_or(0, |n| n.frame))
+        };
+        let mut groups: Vec<Vec<usize>> = by_root.into_values().collect();
+        for g in &mut groups {
+            g.sort_by_key(order);
+        }
+        groups.sort_by_key(|g| g.first().map(order));
+        let groups: Vec<Vec<NodeRef>> = groups
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .filter_map(|i| nodes.get(i).map(|n| n.at))
+                    .collect::<Vec<_>>()
+            })
+            // A lone request with no PDU is not a message.
+            .filter(|g| g.iter().any(|n| n.pdu != NodeRef::REQUEST))
+            .collect();
+
+        let mut message_of: Vec<Option<u32>> = vec![None; n];
+        for (mi, g) in groups.iter().enumerate() {
+            for node in g {
+                if let Some(slot) = message_of.get_mut(node.transfer as usize)
+                    && slot.is_none()
+                {
+                    *slot = Some(mi as u32);
+                }
+            }
+        }
+        Correlation { groups, message_of }
+    }
+
+    /// The id (`M…`) of the first message transfer `ti` belongs to.
+    pub fn message_id_of(&self, ti: usize) -> Option<String> {
+        self.message_of
+            .get(ti)
+            .copied()
+            .flatten()
+            .map(|mi| format!("M{}", mi + 1))
+    }
+
+    /// Message `mi` as the report shows it, with the facts of its transfers (each once, in the
+    /// order of `Message::transfers`). `transfer_id` names a transfer by index.
+    pub fn message(
+        &self,
+        mi: usize,
+        transfer_id: impl Fn(usize) -> String,
+        facts: &mut dyn FnMut(usize) -> Option<TransferFacts>,
+    ) -> Option<(Message, Vec<(usize, TransferFacts)>)> {
+        let group = self.groups.get(mi)?;
+        let mut members: Vec<(usize, TransferFacts)> = Vec::new();
+        let mut message_id = None;
+        let mut transaction_ids: Vec<String> = Vec::new();
+        let mut content_location = None;
+        let mut transfers: Vec<String> = Vec::new();
+        let mut timeline = Vec::with_capacity(group.len());
+        for n in group {
+            let ti = n.transfer as usize;
+            let position = match members.iter().position(|(i, _)| *i == ti) {
+                Some(p) => p,
+                None => {
+                    let Some(f) = facts(ti) else {
+                        continue;
+                    };
+                    members.push((ti, f));
+                    transfers.push(transfer_id(ti));
+                    members.len() - 1
+                }
+            };
+            let (Some((_, f)), Some(id)) = (members.get(position), transfers.get(position)) else {
+                continue;
+            };
+            let (frame, message_type) = if n.pdu == NodeRef::REQUEST {
+                if content_location.is_none() {
+                    content_location = f.request.as_ref().map(|r| r.uri.clone());
+                }
+                (
+                    f.request.as_ref().map_or(f.first_frame, |r| r.frame),
+                    if f.carries_retrieve_conf() {
+                        "retrieval-request"
+                    } else {
+                        "retrieval-request (no message)"
+                    }
+                    .to_owned(),
+                )
+            } else {
+                let Some(p) = f.pdus.get(n.pdu as usize) else {
+                    continue;
+                };
+                if message_id.is_none() {
+                    message_id.clone_from(&p.message_id);
+                }
+                if let Some(tid) = &p.transaction_id
+                    && !transaction_ids.contains(tid)
+                {
+                    transaction_ids.push(tid.clone());
+                }
+                if content_location.is_none() {
+                    content_location.clone_from(&p.content_location);
+                }
+                (p.frame, p.message_type.clone())
+            };
+            timeline.push(TimelineEntry {
+                frame,
+                transfer: id.clone(),
+                message_type,
             });
         }
-        pdu_nodes.push(first_node..nodes.len());
-    }
-    // A request for a content location ties its transfer to the message even when the response
-    // failed or carried no PDU.
-    for (ti, t) in transfers.iter().enumerate() {
-        let Some(req) = &t.transfer.request else {
-            continue;
-        };
-        let k = location_key(&req.uri);
-        if !known_locations.contains(&k) {
-            continue;
-        }
-        let carries_retrieve = t
-            .transfer
-            .pdus
-            .iter()
-            .any(|p| p.direction == "to-client" && p.message_type == "m-retrieve-conf");
-        nodes.push(Node {
-            transfer: ti,
-            frame: req
-                .frames
-                .first()
-                .copied()
-                .unwrap_or(t.transfer.first_frame),
-            message_type: if carries_retrieve {
-                "retrieval-request".into()
-            } else {
-                "retrieval-request (no message)".into()
+        Some((
+            Message {
+                id: format!("M{}", mi + 1),
+                message_id,
+                transaction_ids,
+                content_location,
+                transfers,
+                timeline,
             },
-            keys: vec![format!("loc:{k}")],
-            transaction_id: None,
-            message_id: None,
-            content_location: Some(req.uri.clone()),
-        });
-        // The retrieve-conf in the same transfer answers this request: same message.
-        if carries_retrieve && let Some(range) = pdu_nodes.get(ti) {
-            for n in nodes.get_mut(range.clone()).into_iter().flatten() {
-                if n.message_type == "m-retrieve-conf" {
-                    n.keys.push(format!("loc:{k}"));
-                }
-            }
-        }
+            members,
+        ))
     }
+}
 
-    let mut uf = UnionFind::new(nodes.len());
-    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
-    for (i, n) in nodes.iter().enumerate() {
-        for k in &n.keys {
-            match first_with_key.get(k.as_str()) {
-                Some(&j) => uf.union(i, j),
-                None => {
-                    first_with_key.insert(k.as_str(), i);
-                }
-            }
-        }
-    }
-
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..nodes.len() {
-        let root = uf.find(i);
-        groups.entry(root).or_default().push(i);
-    }
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-    let order = |n: &Node| {
-        let t = transfers.get(n.transfer);
-        (
-            t.map(|t| t.start).unwrap_or_default(),
-            t.map(|t| t.input_index).unwrap_or(0),
-            n.frame,
-        )
+/// Builds the messages over transfers already in report order (their ids assigned), ids `M1`,
+/// `M2`, ... in order of first appearance.
+pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
+    let mut facts = |ti: usize| transfers.get(ti).map(TransferFacts::of);
+    let correlation = Correlation::build(transfers.len(), &mut facts);
+    let id = |ti: usize| {
+        transfers
+            .get(ti)
+            .map(|t| t.transfer.id.clone())
+            .unwrap_or_default()
     };
-    for g in &mut groups {
-        g.sort_by_key(|&i| nodes.get(i).map(order));
-    }
-    groups.sort_by_key(|g| g.first().and_then(|&i| nodes.get(i)).map(order));
-
-    let mut messages = Vec::new();
-    for g in groups {
-        let members: Vec<&Node> = g.iter().filter_map(|&i| nodes.get(i)).collect();
-        // A lone request with no PDU is not a message.
-        if members
-            .iter()
-            .all(|n| n.message_type.starts_with("retrieval-request"))
-        {
-            continue;
-        }
-        let mut transaction_ids: Vec<String> = Vec::new();
-        let mut transfer_ids: Vec<String> = Vec::new();
-        for n in &members {
-            if let Some(tid) = &n.transaction_id
-                && !transaction_ids.contains(tid)
-            {
-                transaction_ids.push(tid.clone());
-            }
-            if let Some(t) = transfers.get(n.transfer)
-                && !transfer_ids.contains(&t.transfer.id)
-            {
-                transfer_ids.push(t.transfer.id.clone());
-            }
-        }
-        messages.push(Message {
-            id: format!("M{}", messages.len() + 1),
-            message_id: members.iter().find_map(|n| n.message_id.clone()),
-            transaction_ids,
-            content_location: members.iter().find_map(|n| n.content_location.clone()),
-            transfers: transfer_ids,
-            timeline: members
-                .iter()
-                .map(|n| TimelineEntry {
-                    frame: n.frame,
-                    transfer: transfers
-                        .get(n.transfer)
-                        .map(|t| t.transfer.id.clone())
-                        .unwrap_or_default(),
-                    message_type: n.message_type.clone(),
-                })
-                .collect(),
-        });
-    }
-    messages
+    (0..correlation.groups.len())
+        .filter_map(|mi| correlation.message(mi, id, &mut facts).map(|(m, _)| m))
+        .collect()
 }
 
 #[cfg(test)]

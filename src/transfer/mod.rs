@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod correlate;
+pub mod entry;
 
 use crate::report::model;
 use crate::time::Timestamp;

@@ -1535,8 +1535,14 @@ impl HttpConnection {
             .retained
             .saturating_sub(raw_len)
             .saturating_add(msg.body.len());
-        let mut seen = HashSet::new();
-        msg.frames.retain(|f| seen.insert(*f));
+        // Frames arrive in capture order, so this is usually a plain dedup; reassembled
+        // out-of-order data keeps the order of first arrival.
+        if msg.frames.is_sorted() {
+            msg.frames.dedup();
+        } else {
+            let mut seen = HashSet::with_hasher(foldhash::fast::FixedState::default());
+            msg.frames.retain(|f| seen.insert(*f));
+        }
         let complete = complete && !msg.gap;
         let content_type =
             parser::header_value(&msg.headers, "content-type").map(|v| v.trim().to_string());

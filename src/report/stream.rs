@@ -1,0 +1,266 @@
+//! The JSON and JSON Lines reports written piece by piece, for runs whose report is larger than
+//! memory. Items (transfers, messages, findings) are serialised as soon as they are final —
+//! before their ids are known — and kept in the spill; the writer puts the ids in when it copies
+//! them out. The bytes are exactly those of `serde_json::to_writer_pretty` on the whole
+//! [`Report`](super::model::Report) (JSON) and of [`super::jsonl::write`] (JSON Lines).
+
+use super::model::{Finding, InputReport, Summary, Tool, Transfer};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The report formats that can be streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    Json,
+    Jsonl,
+}
+
+/// Where a serialised item holds an empty string (`""`) to be replaced by an id: an offset in
+/// the item, or `NONE`.
+pub const NONE: u32 = u32::MAX;
+
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: &'a T,
+}
+
+/// `value` pretty-printed as an element nested `depth` levels deep (two spaces each).
+fn pretty_at<T: Serialize>(value: &T, depth: usize) -> io::Result<Vec<u8>> {
+    let flat = serde_json::to_vec_pretty(value)?;
+    if depth == 0 {
+        return Ok(flat);
+    }
+    // JSON strings never hold a raw newline: every newline starts a new line of structure.
+    let pad = [b' '; 64];
+    let pad = pad.get(..depth * 2).unwrap_or(&pad);
+    let lines = flat.iter().filter(|&&b| b == b'\n').count();
+    let mut out = Vec::with_capacity(flat.len() + lines * pad.len());
+    let mut pieces = flat.split(|&b| b == b'\n');
+    if let Some(first) = pieces.next() {
+        out.extend_from_slice(first);
+    }
+    for piece in pieces {
+        out.push(b'\n');
+        out.extend_from_slice(pad);
+        out.extend_from_slice(piece);
+    }
+    Ok(out)
+}
+
+/// One item in the format: a pretty element of a top-level array, or a JSON Lines line (without
+/// its newline).
+pub fn item<T: Serialize>(
+    format: StreamFormat,
+    kind: &'static str,
+    value: &T,
+) -> io::Result<Vec<u8>> {
+    match format {
+        StreamFormat::Json => pretty_at(value, 2),
+        StreamFormat::Jsonl => Ok(serde_json::to_vec(&Line { kind, data: value })?),
+    }
+}
+
+/// Offset of the `""` of the first `"name": ""` in an item.
+fn placeholder(format: StreamFormat, bytes: &[u8], name: &str) -> u32 {
+    let pattern = match format {
+        StreamFormat::Json => format!("\"{name}\": \"\""),
+        StreamFormat::Jsonl => format!("\"{name}\":\"\""),
+    };
+    let p = pattern.as_bytes();
+    bytes
+        .windows(p.len())
+        .position(|w| w == p)
+        .and_then(|i| u32::try_from(i + p.len() - 2).ok())
+        .unwrap_or(NONE)
+}
+
+/// A transfer serialised with an empty id; the offset of its id.
+pub fn transfer_item(format: StreamFormat, t: &Transfer) -> io::Result<(Vec<u8>, u32)> {
+    debug_assert!(t.id.is_empty());
+    let bytes = item(format, "transfer", t)?;
+    let at = placeholder(format, &bytes, "id");
+    Ok((bytes, at))
+}
+
+/// A finding serialised with an empty id, and empty transfer and message ids where it names
+/// them; their offsets (`NONE` where it names none).
+pub fn finding_item(format: StreamFormat, f: &Finding) -> io::Result<(Vec<u8>, [u32; 3])> {
+    let bytes = item(format, "finding", f)?;
+    // Fields come in order id, rule, category, severity, transfer, message, ...: the first
+    // match of each is the field, whatever the evidence further on holds.
+    let id = placeholder(format, &bytes, "id");
+    let transfer = if f.transfer.as_deref() == Some("") {
+        placeholder(format, &bytes, "transfer")
+    } else {
+        NONE
+    };
+    let message = if f.message.as_deref() == Some("") {
+        placeholder(format, &bytes, "message")
+    } else {
+        NONE
+    };
+    Ok((bytes, [id, transfer, message]))
+}
+
+/// A JSON string, or `null`.
+fn id_json(id: Option<&str>) -> io::Result<Vec<u8>> {
+    Ok(serde_json::to_vec(&id)?)
+}
+
+/// Writes a serialised item, replacing the `""` at each offset (ascending, or `NONE`) with the
+/// given id (`null` when none).
+pub fn write_spliced(
+    out: &mut dyn Write,
+    bytes: &[u8],
+    splices: &[(u32, Option<&str>)],
+) -> io::Result<()> {
+    let mut from = 0usize;
+    for &(at, id) in splices {
+        if at == NONE {
+            continue;
+        }
+        let at = at as usize;
+        let (Some(head), true) = (bytes.get(from..at), at + 2 <= bytes.len()) else {
+            return Err(io::Error::other("report item placeholder out of range"));
+        };
+        out.write_all(head)?;
+        out.write_all(&id_json(id)?)?;
+        from = at + 2;
+    }
+    out.write_all(bytes.get(from..).unwrap_or(&[]))
+}
+
+/// Writes a streamed report: the head, then the transfers, messages and findings sections, each
+/// item as it comes, then the end.
+pub struct StreamWriter<'a> {
+    out: &'a mut dyn Write,
+    format: StreamFormat,
+    section_open: bool,
+    items_in_section: u64,
+}
+
+impl<'a> StreamWriter<'a> {
+    /// Writes everything before the transfers: schema, tool, inputs and summary (JSON), or the
+    /// input lines (JSON Lines, whose summary comes last).
+    pub fn begin(
+        out: &'a mut dyn Write,
+        format: StreamFormat,
+        schema: &str,
+        tool: &Tool,
+        inputs: &[InputReport],
+        summary: &Summary,
+    ) -> io::Result<Self> {
+        match format {
+            StreamFormat::Json => {
+                out.write_all(b"{\n  \"schema\": ")?;
+                out.write_all(&serde_json::to_vec(schema)?)?;
+                out.write_all(b",\n  \"tool\": ")?;
+                out.write_all(&pretty_at(tool, 1)?)?;
+                out.write_all(b",\n  \"inputs\": ")?;
+                out.write_all(&pretty_at(&inputs, 1)?)?;
+                out.write_all(b",\n  \"summary\": ")?;
+                out.write_all(&pretty_at(summary, 1)?)?;
+            }
+            StreamFormat::Jsonl => {
+                for i in inputs {
+                    out.write_all(&item(format, "input", i)?)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+        Ok(StreamWriter {
+            out,
+            format,
+            section_open: false,
+            items_in_section: 0,
+        })
+    }
+
+    fn close_section(&mut self) -> io::Result<()> {
+        if self.section_open && self.format == StreamFormat::Json {
+            self.out.write_all(if self.items_in_section == 0 {
+                b"]"
+            } else {
+                b"\n  ]"
+            })?;
+        }
+        self.section_open = false;
+        Ok(())
+    }
+
+    /// Starts the `transfers`, `messages` or `findings` array.
+    pub fn section(&mut self, name: &str) -> io::Result<()> {
+        self.close_section()?;
+        if self.format == StreamFormat::Json {
+            write!(self.out, ",\n  \"{name}\": [")?;
+        }
+        self.section_open = true;
+        self.items_in_section = 0;
+        Ok(())
+    }
+
+    /// Writes one item of the current section; `write` writes its bytes.
+    pub fn item(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+        if self.format == StreamFormat::Json {
+            self.out.write_all(if self.items_in_section == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            })?;
+        }
+        write(&mut *self.out)?;
+        if self.format == StreamFormat::Jsonl {
+            self.out.write_all(b"\n")?;
+        }
+        self.items_in_section += 1;
+        Ok(())
+    }
+
+    /// Closes the report (the JSON Lines summary line comes here).
+    pub fn end(mut self, summary: &Summary) -> io::Result<()> {
+        self.close_section()?;
+        match self.format {
+            StreamFormat::Json => self.out.write_all(b"\n}\n"),
+            StreamFormat::Jsonl => {
+                self.out
+                    .write_all(&item(self.format, "summary", summary)?)?;
+                self.out.write_all(b"\n")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_replace_placeholders_in_order() {
+        let mut out = Vec::new();
+        let bytes = br#"{"id":"","transfer":"","message":""}"#;
+        let at = |name| placeholder(StreamFormat::Jsonl, bytes, name);
+        write_spliced(
+            &mut out,
+            bytes,
+            &[
+                (at("id"), Some("F1")),
+                (at("transfer"), Some("T2")),
+                (at("message"), None),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out, br#"{"id":"F1","transfer":"T2","message":null}"#);
+    }
+
+    #[test]
+    fn pretty_items_are_indented_as_array_elements() {
+        let v = serde_json::json!({"a": [1], "b": "x\ny"});
+        let got = String::from_utf8(pretty_at(&v, 2).unwrap()).unwrap();
+        assert_eq!(
+            got,
+            "{\n      \"a\": [\n        1\n      ],\n      \"b\": \"x\\ny\"\n    }"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Append-only storage for serialised report items, so that a report larger than memory can be
+//! written: transfers, findings and messages go here as soon as they are final, and only their
+//! place in it is kept. Backed by an anonymous temporary file (deleted by the system when the
+//! process ends), or by memory for small runs and tests.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
+
+/// Where a blob is in the spill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BlobRef {
+    pub at: u64,
+    pub len: u32,
+}
+
+enum Store {
+    Memory(Vec<u8>),
+    File { file: File, len: u64 },
+}
+
+/// Shared by the shards of every input; each appends whole chunks under the lock.
+pub struct Spill {
+    store: Mutex<Store>,
+    /// The first I/O error (a full disk): reported at the end of the run, never a panic.
+    error: Mutex<Option<io::Error>>,
+}
+
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spill")
+    }
+}
+
+/// A blob larger than this cannot be addressed (one transfer's JSON is far smaller: bodies are
+/// capped well below it).
+pub const MAX_BLOB: usize = u32::MAX as usize;
+
+impl Spill {
+    pub fn memory() -> Self {
+        Spill {
+            store: Mutex::new(Store::Memory(Vec::new())),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// A spill in an unnamed temporary file (in `$TMPDIR`).
+    pub fn temp_file() -> io::Result<Self> {
+        Ok(Spill {
+            store: Mutex::new(Store::File {
+                file: tempfile::tempfile()?,
+                len: 0,
+            }),
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Appends `bytes`; returns their offset. On an I/O error the offset is still returned (the
+    /// error is kept and [`Spill::take_error`] reports it).
+    pub fn append(&self, bytes: &[u8]) -> u64 {
+        let Ok(mut store) = self.store.lock() else {
+            return 0;
+        };
+        match &mut *store {
+            Store::Memory(v) => {
+                let at = v.len() as u64;
+                v.extend_from_slice(bytes);
+                at
+            }
+            Store::File { file, len } => {
+                let at = *len;
+                let result = file
+                    .seek(SeekFrom::Start(at))
+                    .and_then(|_| file.write_all(bytes));
+                *len = len.saturating_add(bytes.len() as u64);
+                if let Err(e) = result {
+                    self.note_error(e);
+                }
+                at
+            }
+        }
+    }
+
+    /// Reads a blob into `buf` (replacing its contents).
+    pub fn read(&self, blob: BlobRef, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| io::Error::other("spill lock poisoned"))?;
+        match &mut *store {
+            Store::Memory(v) => {
+                let start = usize::try_from(blob.at).map_err(io::Error::other)?;
+                let bytes = v
+                    .get(start..start.saturating_add(blob.len as usize))
+                    .ok_or_else(|| io::Error::other("spill read past the end"))?;
+                buf.extend_from_slice(bytes);
+            }
+            Store::File { file, .. } => {
+                file.seek(SeekFrom::Start(blob.at))?;
+                buf.resize(blob.len as usize, 0);
+                file.read_exact(buf)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn note_error(&self, e: io::Error) {
+        if let Ok(mut slot) = self.error.lock()
+            && slot.is_none()
+        {
+            *slot = Some(e);
+        }
+    }
+
+    /// The first write error, if any.
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.error.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+/// Length-prefixed fields inside a blob: `u32` little-endian length, `u32::MAX` for none.
+pub fn put_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            let len = u32::try_from(s.len()).unwrap_or(u32::MAX - 1);
+            buf.extend_from_slice(&len.to_le_bytes());
+            buf.extend_from_slice(s.as_bytes().get(..len as usize).unwrap_or(s.as_bytes()));
+        }
+        None => buf.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+}
+
+pub fn put_u32(buf: &mut Vec<u8>, v: u32) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+/// Reads what [`put_opt_str`] and [`put_u32`] wrote.
+pub struct BlobReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> BlobReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        BlobReader { rest: bytes }
+    }
+
+    pub fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.rest.split_first_chunk::<4>()?;
+        self.rest = rest;
+        Some(u32::from_le_bytes(*head))
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.rest.split_at_checked(n)?;
+        self.rest = rest;
+        Some(head)
+    }
+
+    /// `Some(None)` for an absent string; `None` when the blob is cut.
+    pub fn opt_str(&mut self) -> Option<Option<String>> {
+        let len = self.u32()?;
+        if len == u32::MAX {
+            return Some(None);
+        }
+        let bytes = self.bytes(len as usize)?;
+        Some(Some(String::from_utf8_lossy(bytes).into_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_come_back_from_memory_and_file() {
+        for spill in [Spill::memory(), Spill::temp_file().unwrap()] {
+            let a = spill.append(b"hello");
+            let b = spill.append(b", world");
+            let mut buf = Vec::new();
+            spill.read(BlobRef { at: b, len: 7 }, &mut buf).unwrap();
+            assert_eq!(buf, b", world");
+            spill.read(BlobRef { at: a, len: 5 }, &mut buf).unwrap();
+            assert_eq!(buf, b"hello");
+            assert!(spill.read(BlobRef { at: a, len: 99 }, &mut buf).is_err());
+            assert!(spill.take_error().is_none());
+        }
+    }
+
+    #[test]
+    fn fields_round_trip() {
+        let mut buf = Vec::new();
+        put_opt_str(&mut buf, Some("tid-1"));
+        put_opt_str(&mut buf, None);
+        put_u32(&mut buf, 7);
+        let mut r = BlobReader::new(&buf);
+        assert_eq!(r.opt_str(), Some(Some("tid-1".to_owned())));
+        assert_eq!(r.opt_str(), Some(None));
+        assert_eq!(r.u32(), Some(7));
+        assert_eq!(r.u32(), None);
+    }
+}

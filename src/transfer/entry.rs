@@ -1,0 +1,270 @@
+//! What the end of a run needs of a transfer to tie it into messages and apply the message rules
+//! — its PDUs' types, frames and keys, its request, its client — as a small blob kept beside the
+//! transfer (see `crate::spill`) and read back at the end, so that millions of transfers can be
+//! reported without holding them in memory.
+
+use super::TransferRecord;
+use crate::spill::{BlobReader, put_opt_str, put_u32};
+use crate::time::Timestamp;
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+
+/// What a PDU is, as far as correlation and the message rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Notification,
+    RetrieveConf,
+    Other,
+}
+
+impl NodeKind {
+    fn of(message_type: &str) -> NodeKind {
+        match message_type {
+            "m-notification-ind" => NodeKind::Notification,
+            "m-retrieve-conf" => NodeKind::RetrieveConf,
+            _ => NodeKind::Other,
+        }
+    }
+}
+
+/// One PDU of a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PduFacts {
+    pub frame: u64,
+    pub kind: NodeKind,
+    pub to_client: bool,
+    pub message_type: String,
+    pub transaction_id: Option<String>,
+    pub message_id: Option<String>,
+    pub content_location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub uri: String,
+    /// The request's first frame (the transfer's first frame when it has none).
+    pub frame: u64,
+}
+
+/// The facts of one transfer that messages are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferFacts {
+    pub start: Timestamp,
+    pub input_index: u32,
+    pub first_frame: u64,
+    pub client_ip: IpAddr,
+    pub pdus: Vec<PduFacts>,
+    pub request: Option<RequestFacts>,
+}
+
+impl TransferFacts {
+    pub fn of(t: &TransferRecord) -> TransferFacts {
+        let tr = &t.transfer;
+        TransferFacts {
+            start: t.start,
+            input_index: u32::try_from(t.input_index).unwrap_or(u32::MAX),
+            first_frame: tr.first_frame,
+            client_ip: tr.client.ip,
+            pdus: tr
+                .pdus
+                .iter()
+                .map(|p| PduFacts {
+                    frame: p.frame,
+                    kind: NodeKind::of(&p.message_type),
+                    to_client: p.direction == "to-client",
+                    message_type: p.message_type.clone(),
+                    transaction_id: p.transaction_id.clone(),
+                    message_id: p.message_id.clone(),
+                    content_location: p.content_location.clone(),
+                })
+                .collect(),
+            request: tr.request.as_ref().map(|r| RequestFacts {
+                uri: r.uri.clone(),
+                frame: r.frames.first().copied().unwrap_or(tr.first_frame),
+            }),
+        }
+    }
+
+    /// True when a PDU of this transfer is an m-retrieve-conf sent to the client.
+    pub fn carries_retrieve_conf(&self) -> bool {
+        self.pdus
+            .iter()
+            .any(|p| p.kind == NodeKind::RetrieveConf && p.to_client)
+    }
+
+    pub fn encode(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.start.secs.to_le_bytes());
+        put_u32(buf, self.start.nanos);
+        buf.push(self.start.digits);
+        put_u32(buf, self.input_index);
+        buf.extend_from_slice(&self.first_frame.to_le_bytes());
+        match self.client_ip {
+            IpAddr::V4(ip) => {
+                buf.push(4);
+                buf.extend_from_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                buf.push(6);
+                buf.extend_from_slice(&ip.octets());
+            }
+        }
+        put_u32(buf, u32::try_from(self.pdus.len()).unwrap_or(u32::MAX));
+        for p in &self.pdus {
+            buf.extend_from_slice(&p.frame.to_le_bytes());
+            buf.push(u8::from(p.to_client));
+            put_opt_str(buf, Some(&p.message_type));
+            put_opt_str(buf, p.transaction_id.as_deref());
+            put_opt_str(buf, p.message_id.as_deref());
+            put_opt_str(buf, p.content_location.as_deref());
+        }
+        match &self.request {
+            Some(r) => {
+                buf.push(1);
+                buf.extend_from_slice(&r.frame.to_le_bytes());
+                put_opt_str(buf, Some(&r.uri));
+            }
+            None => buf.push(0),
+        }
+    }
+
+    /// Reads what [`TransferFacts::encode`] wrote; None when the bytes are cut.
+    pub fn decode(bytes: &[u8]) -> Option<TransferFacts> {
+        let mut r = BlobReader::new(bytes);
+        let u64_at = |r: &mut BlobReader<'_>| -> Option<u64> {
+            let b = r.bytes(8)?;
+            Some(u64::from_le_bytes(b.try_into().ok()?))
+        };
+        let secs = u64_at(&mut r)? as i64;
+        let nanos = r.u32()?;
+        let digits = *r.bytes(1)?.first()?;
+        let input_index = r.u32()?;
+        let first_frame = u64_at(&mut r)?;
+        let client_ip = match r.bytes(1)?.first()? {
+            4 => IpAddr::from(<[u8; 4]>::try_from(r.bytes(4)?).ok()?),
+            _ => IpAddr::from(<[u8; 16]>::try_from(r.bytes(16)?).ok()?),
+        };
+        let n = r.u32()?;
+        let mut pdus = Vec::new();
+        for _ in 0..n {
+            let frame = u64_at(&mut r)?;
+            let to_client = *r.bytes(1)?.first()? == 1;
+            let message_type = r.opt_str()?.unwrap_or_default();
+            pdus.push(PduFacts {
+                frame,
+                kind: NodeKind::of(&message_type),
+                to_client,
+                message_type,
+                transaction_id: r.opt_str()?,
+                message_id: r.opt_str()?,
+                content_location: r.opt_str()?,
+            });
+        }
+        let request = match r.bytes(1)?.first()? {
+            1 => {
+                let frame = u64_at(&mut r)?;
+                Some(RequestFacts {
+                    uri: r.opt_str()?.unwrap_or_default(),
+                    frame,
+                })
+            }
+            _ => None,
+        };
+        Some(TransferFacts {
+            start: Timestamp {
+                secs,
+                nanos,
+                digits,
+            },
+            input_index,
+            first_frame,
+            client_ip,
+            pdus,
+            request,
+        })
+    }
+}
+
+/// A correlation key's digest: the first 128 bits of SHA-256 over the key's kind and text, so
+/// that no capture can make two keys collide.
+pub fn key_digest(kind: u8, s: &str) -> u128 {
+    let mut h = Sha256::new();
+    h.update([kind]);
+    h.update(s.as_bytes());
+    let out = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(out.get(..16).unwrap_or(&[0; 16]));
+    u128::from_le_bytes(first)
+}
+
+/// The key of a content location or request URI, after normalisation.
+pub fn location_digest(url: &str) -> u128 {
+    key_digest(b'l', &super::correlate::location_key(url))
+}
+
+/// What orders transfers that start and end in the same frames: a digest of the endpoints, the
+/// first PDU's frame and the request line.
+pub fn tiebreak(t: &TransferRecord) -> u64 {
+    let tr = &t.transfer;
+    let mut h = Sha256::new();
+    h.update(
+        format!(
+            "{}|{}|{}|{}|{:?}|",
+            tr.client.ip,
+            tr.client.port,
+            tr.server.ip,
+            tr.server.port,
+            tr.pdus.first().map(|p| p.frame)
+        )
+        .as_bytes(),
+    );
+    if let Some(r) = &tr.request {
+        h.update(r.method.as_bytes());
+        h.update(b" ");
+        h.update(r.uri.as_bytes());
+    }
+    let out = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(out.get(..8).unwrap_or(&[0; 8]));
+    u64::from_be_bytes(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_round_trip() {
+        let f = TransferFacts {
+            start: Timestamp::new(1_700_000_000, 123_456_000, 6),
+            input_index: 3,
+            first_frame: 17,
+            client_ip: "2001:db8::5".parse().unwrap(),
+            pdus: vec![PduFacts {
+                frame: 19,
+                kind: NodeKind::RetrieveConf,
+                to_client: true,
+                message_type: "m-retrieve-conf".into(),
+                transaction_id: Some("t1".into()),
+                message_id: None,
+                content_location: Some("http://mmsc.example.com/a".into()),
+            }],
+            request: Some(RequestFacts {
+                uri: "http://mmsc.example.com/a".into(),
+                frame: 18,
+            }),
+        };
+        let mut buf = Vec::new();
+        f.encode(&mut buf);
+        assert_eq!(TransferFacts::decode(&buf), Some(f.clone()));
+        assert!(TransferFacts::decode(&buf[..buf.len() - 1]).is_none());
+        let v4 = TransferFacts {
+            client_ip: "192.0.2.7".parse().unwrap(),
+            request: None,
+            pdus: vec![],
+            ..f
+        };
+        buf.clear();
+        v4.encode(&mut buf);
+        assert_eq!(TransferFacts::decode(&buf), Some(v4));
+    }
+}

@@ -1,0 +1,83 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! The streamed JSON and JSON Lines reports (transfers and findings kept in a temporary file, not
+//! in memory) are byte for byte the reports built in memory, on every sample capture, together
+//! and one by one, with one thread and with four.
+
+use mmsleak::report::jsonl;
+use mmsleak::report::stream::StreamFormat;
+use mmsleak::scan::{self, ScanConfig};
+use std::path::PathBuf;
+
+fn samples() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".gz")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "sample captures missing");
+    files
+}
+
+fn check(paths: &[PathBuf], threads: usize) {
+    let config = ScanConfig {
+        threads: Some(threads),
+        ..ScanConfig::default()
+    };
+    let outcome = scan::scan(paths, &config).unwrap();
+    let mut expected_json = serde_json::to_vec_pretty(&outcome.report).unwrap();
+    expected_json.push(b'\n');
+    let mut expected_lines = Vec::new();
+    jsonl::write(&mut expected_lines, &outcome.report).unwrap();
+
+    let mut json = Vec::new();
+    let streamed = scan::scan_to(paths, &config, StreamFormat::Json, &mut json).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&json),
+        String::from_utf8_lossy(&expected_json),
+        "{paths:?}"
+    );
+    assert_eq!(streamed.summary, outcome.report.summary);
+    let mut lines = Vec::new();
+    scan::scan_to(paths, &config, StreamFormat::Jsonl, &mut lines).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&lines),
+        String::from_utf8_lossy(&expected_lines),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn streamed_reports_equal_reports_built_in_memory() {
+    let files = samples();
+    for f in &files {
+        check(std::slice::from_ref(f), 1);
+    }
+    check(&files, 1);
+    check(&files, 4);
+}
+
+#[test]
+fn an_empty_capture_streams_empty_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.pcap");
+    // A pcap header and no record.
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&path, header).unwrap();
+    check(&[path], 2);
+}
