@@ -126,6 +126,14 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
             Err(e) => return Err(io::Error::other(e)),
         };
         out.flush()?;
+        if std::env::var_os("MMSLEAK_STATS").is_some() {
+            let phases: Vec<String> = outcome
+                .phases
+                .iter()
+                .map(|(name, d)| format!("{name}_ms={}", d.as_millis()))
+                .collect();
+            eprintln!("mmsleak-stats: {}", phases.join(" "));
+        }
         return Ok(finish(
             args,
             &outcome.inputs,

@@ -1066,6 +1066,9 @@ pub struct StreamOutcome {
     pub summary: Summary,
     pub inputs: Vec<InputReport>,
     pub unreadable: Vec<String>,
+    /// Wall time of the phases: reading and analysing the inputs, correlating and auditing the
+    /// messages, writing the report.
+    pub phases: [(&'static str, std::time::Duration); 3],
 }
 
 /// Runs the pipeline over `paths` and writes the JSON or JSON Lines report to `out` as it goes:
@@ -1077,9 +1080,15 @@ pub fn scan_to(
     format: StreamFormat,
     out: &mut dyn Write,
 ) -> Result<StreamOutcome, ScanError> {
+    let started = std::time::Instant::now();
     let sink = Sink::streaming(format).map_err(ScanError::Spill)?;
     let results = run_inputs(paths, config, &sink)?;
-    finish_stream(results, config, &sink, format, out)
+    let mut outcome = finish_stream(results, config, &sink, format, out)?;
+    let later: std::time::Duration = outcome.phases.iter().skip(1).map(|p| p.1).sum();
+    if let Some(read) = outcome.phases.first_mut() {
+        read.1 = started.elapsed().saturating_sub(later);
+    }
+    Ok(outcome)
 }
 
 fn finish_stream(
@@ -1089,9 +1098,12 @@ fn finish_stream(
     format: StreamFormat,
     out: &mut dyn Write,
 ) -> Result<StreamOutcome, ScanError> {
+    let started = std::time::Instant::now();
     let plan = plan(results, config, sink)?;
+    let planned = started.elapsed();
     // A write error on the spill shows as damage when reading it back: report the cause.
     let written = write_stream(&plan, sink, format, out);
+    let wrote = started.elapsed().saturating_sub(planned);
     if let Some(e) = sink.spill.take_error() {
         return Err(ScanError::Spill(e));
     }
@@ -1100,6 +1112,11 @@ fn finish_stream(
         summary: plan.summary,
         inputs: plan.inputs,
         unreadable: plan.unreadable,
+        phases: [
+            ("read", std::time::Duration::ZERO),
+            ("messages", planned),
+            ("write", wrote),
+        ],
     })
 }
 

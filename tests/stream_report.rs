@@ -81,3 +81,30 @@ fn an_empty_capture_streams_empty_sections() {
     std::fs::write(&path, header).unwrap();
     check(&[path], 2);
 }
+
+#[test]
+fn without_temporary_storage_a_json_scan_fails_clearly() {
+    let bin = env!("CARGO_BIN_EXE_mmsleak");
+    let captures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let out = std::process::Command::new(bin)
+        .args(["scan", "--quiet", "--format", "json"])
+        .arg(&captures)
+        .env("TMPDIR", "/nonexistent/mmsleak-test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("temporary storage for the report failed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no partial report");
+    // The table is built in memory and needs no temporary file.
+    let out = std::process::Command::new(bin)
+        .args(["scan", "--quiet", "--format", "table"])
+        .arg(&captures)
+        .env("TMPDIR", "/nonexistent/mmsleak-test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
