@@ -302,6 +302,8 @@ struct Sealed {
     facts: BlobRef,
     payload: Payload,
     findings: u32,
+    /// Where the findings start in a spilled payload.
+    split: u32,
     /// Set while it is not yet known whether the transfer is reported.
     provisional: Option<Box<Provisional>>,
 }
@@ -598,11 +600,12 @@ impl Shard {
             tr.last_frame,
         );
         let tiebreak = tiebreak(&t);
+        let mut split = 0;
         let payload = match sink.format {
             None => Payload::Kept(Box::new((t, drafts))),
             Some(format) => {
                 let start = self.buffer.len();
-                if let Err(e) = serialise(&mut self.buffer, format, &t, drafts) {
+                if let Err(e) = serialise(&mut self.buffer, format, &t, drafts, &mut split) {
                     // Serialising plain data cannot fail; if it did, say so rather than lose it.
                     self.buffer.truncate(start);
                     self.diags.push(Diagnostic::new(
@@ -632,6 +635,7 @@ impl Shard {
             facts,
             payload,
             findings,
+            split,
             provisional,
         });
     }
@@ -686,17 +690,21 @@ impl Shard {
     }
 }
 
-/// Serialises a transfer and its findings (see [`Payload::Spilled`]).
+/// Serialises a transfer and its findings (see [`Payload::Spilled`]); `split` is set to where the
+/// findings start.
 fn serialise(
     buf: &mut Vec<u8>,
     format: StreamFormat,
     t: &TransferRecord,
     drafts: Vec<Draft>,
+    split: &mut u32,
 ) -> io::Result<()> {
+    let start = buf.len();
     let (bytes, id_at) = stream::transfer_item(format, &t.transfer)?;
     put_u32(buf, u32::try_from(bytes.len()).map_err(io::Error::other)?);
     put_u32(buf, id_at);
     buf.extend_from_slice(&bytes);
+    *split = u32::try_from(buf.len() - start).map_err(io::Error::other)?;
     for d in drafts {
         let f = d.finish(String::new(), Some(""), Some(""));
         let (bytes, [id, transfer, message]) = stream::finding_item(format, &f)?;
@@ -1401,7 +1409,11 @@ fn write_stream(
         let Payload::Spilled(blob) = s.payload else {
             return Err(corrupt());
         };
-        spill.read(blob, &mut buf)?;
+        let head = BlobRef {
+            at: blob.at,
+            len: s.split.min(blob.len),
+        };
+        spill.read(head, &mut buf)?;
         let mut r = BlobReader::new(&buf);
         let (Some(len), Some(id_at)) = (r.u32(), r.u32()) else {
             return Err(corrupt());
@@ -1427,10 +1439,12 @@ fn write_stream(
         let Payload::Spilled(blob) = s.payload else {
             return Err(corrupt());
         };
-        spill.read(blob, &mut buf)?;
+        let tail = BlobRef {
+            at: blob.at + u64::from(s.split),
+            len: blob.len.saturating_sub(s.split),
+        };
+        spill.read(tail, &mut buf)?;
         let mut r = BlobReader::new(&buf);
-        let len = r.u32().ok_or_else(corrupt)?;
-        r.bytes(4 + len as usize).ok_or_else(corrupt)?;
         let tid = transfer_id(ti);
         let message = plan.correlation.message_id_of(ti);
         for _ in 0..s.findings {
