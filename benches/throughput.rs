@@ -20,6 +20,8 @@ use std::time::Instant;
 struct Run {
     secs: f64,
     peak_kib: u64,
+    /// `read_ms=… messages_ms=… write_ms=…` from `MMSLEAK_STATS`.
+    phases: String,
     stdout: Vec<u8>,
 }
 
@@ -42,9 +44,15 @@ fn timed(cmd: &mut Command) -> Run {
         .find_map(|l| l.split("peak_rss_kib=").nth(1))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
+    let phases = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("mmsleak-stats: read_ms"))
+        .map(|rest| format!("read_ms{rest}"))
+        .unwrap_or_default();
     Run {
         secs,
         peak_kib,
+        phases,
         stdout: out.stdout,
     }
 }
@@ -141,6 +149,7 @@ fn main() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
+    let mut peaks: Vec<(u64, u64)> = Vec::new();
     for mb in sizes {
         let path = capture(&dir, mb);
         let bytes = std::fs::metadata(&path).unwrap().len() as f64;
@@ -157,6 +166,7 @@ fn main() {
             Run {
                 secs: start.elapsed().as_secs_f64(),
                 peak_kib: 0,
+                phases: String::new(),
                 stdout: Vec::new(),
             }
         };
@@ -189,13 +199,15 @@ fn main() {
         );
         for (label, r) in [("mmsleak -j1", &one), ("mmsleak -j2", &two)] {
             println!(
-                "{label:<14} {:8.2} s {:9.1} MB/s {:10.0} packets/s  peak RSS {:.1} MB",
+                "{label:<14} {:8.2} s {:9.1} MB/s {:10.0} packets/s  peak RSS {:.1} MB  ({})",
                 r.secs,
                 mbytes / r.secs,
                 packets as f64 / r.secs,
-                r.peak_kib as f64 / 1024.0
+                r.peak_kib as f64 / 1024.0,
+                r.phases
             );
         }
+        peaks.push((mb, one.peak_kib.max(two.peak_kib)));
         println!(
             "ratio: mmsleak -j2 / cat speed = {:.2}",
             cat.secs / two.secs
@@ -247,6 +259,15 @@ fn main() {
         } else {
             println!("tshark not installed: no tshark baseline");
             println!("PDUs by type (mmsleak / generated): {ours:?} / {expected:?}");
+        }
+    }
+    // Memory should not follow the capture's size: each size against the smallest.
+    if let Some(&(base_mb, base_kib)) = peaks.first() {
+        for &(mb, kib) in peaks.iter().skip(1) {
+            println!(
+                "peak RSS {mb} MB capture / {base_mb} MB capture = {:.2}",
+                kib as f64 / base_kib.max(1) as f64
+            );
         }
     }
 }
