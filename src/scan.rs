@@ -55,8 +55,6 @@ pub trait RecordSource {
     fn position(&self) -> u64 {
         0
     }
-    /// Takes back a record's buffer for reuse.
-    fn recycle(&mut self, _data: Vec<u8>) {}
 }
 
 impl RecordSource for capture::CaptureReader {
@@ -74,9 +72,6 @@ impl RecordSource for capture::CaptureReader {
     }
     fn position(&self) -> u64 {
         capture::CaptureReader::offset(self)
-    }
-    fn recycle(&mut self, data: Vec<u8>) {
-        capture::CaptureReader::recycle(self, data);
     }
 }
 
@@ -215,6 +210,8 @@ const SHARDS: usize = 16;
 /// Records per batch, and frame bytes per batch: the memory one batch holds.
 const BATCH_RECORDS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
+/// Processed batches whose vectors the reading thread keeps for reuse.
+const SPARE_BATCHES: usize = 4;
 
 /// A transfer with the content detections made on its parts.
 type Audited = (TransferRecord, Vec<PartFacts>);
@@ -349,14 +346,18 @@ impl Shard {
     }
 }
 
-/// Up to one batch of records (bounded in count and bytes); empty at the end of input.
+/// Up to one batch of records (bounded in count and bytes), in `batch` (a used one, emptied
+/// first: its records are dropped, which lets the reader reuse the chunks they referred to);
+/// empty at the end of input.
 fn read_batch<S: RecordSource>(
     reader: &mut S,
+    mut batch: Vec<crate::capture::Record>,
     progress: &Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     position: &mut u64,
 ) -> (Vec<crate::capture::Record>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    batch.clear();
+    batch.reserve(BATCH_RECORDS);
     let mut batch_bytes = 0usize;
     while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
         let Some(record) = reader.next_record(&mut diags) else {
@@ -500,19 +501,19 @@ pub fn run_source<S: RecordSource + Send>(
 
     // With one thread, everything runs inline; with more, reading runs on its own thread, a
     // bounded two batches ahead of decoding, and processed batches go back to it so that their
-    // buffers are reused.
+    // vectors are reused and their records dropped there (which frees the reader's chunks).
     let reader = if rayon::current_num_threads() <= 1 {
         let mut position = 0u64;
         let mut reader = reader;
+        let mut used = Vec::new();
         loop {
-            let (batch, read_diags) = read_batch(&mut reader, &config.progress, &mut position);
+            let (batch, read_diags) =
+                read_batch(&mut reader, used, &config.progress, &mut position);
             if batch.is_empty() {
                 stages.diags.extend(read_diags);
                 break;
             }
-            for record in stages.process(batch, read_diags) {
-                reader.recycle(record.data);
-            }
+            used = stages.process(batch, read_diags);
         }
         Some(reader)
     } else {
@@ -523,13 +524,18 @@ pub fn run_source<S: RecordSource + Send>(
         std::thread::scope(|scope| {
             let read = scope.spawn(move || {
                 let mut position = 0u64;
+                // Processed batches, kept (a few) for their vectors.
+                let mut spare: Vec<Vec<crate::capture::Record>> = Vec::new();
                 loop {
-                    while let Ok(used) = back_rx.try_recv() {
-                        for record in used {
-                            reader.recycle(record.data);
+                    while let Ok(mut used) = back_rx.try_recv() {
+                        used.clear();
+                        if spare.len() < SPARE_BATCHES {
+                            spare.push(used);
                         }
                     }
-                    let (batch, read_diags) = read_batch(&mut reader, &progress, &mut position);
+                    let used = spare.pop().unwrap_or_default();
+                    let (batch, read_diags) =
+                        read_batch(&mut reader, used, &progress, &mut position);
                     let done = batch.is_empty();
                     if tx.send((batch, read_diags)).is_err() || done {
                         break;

@@ -9,6 +9,7 @@ use std::io;
 use std::path::PathBuf;
 
 mod buffer;
+mod data;
 mod inputs;
 #[cfg(feature = "libpcap")]
 pub mod libpcap;
@@ -17,6 +18,7 @@ pub mod pcapng;
 mod reader;
 mod writer;
 
+pub use data::RecordData;
 pub use inputs::{InputSpec, expand_inputs, is_capture_name};
 pub use reader::{CaptureReader, ReaderOptions};
 pub use writer::{PcapWriter, PcapngWriter};
@@ -314,7 +316,8 @@ pub struct Record {
     pub link_type: u32,
     /// Length of the frame on the wire; `data.len()` is smaller when the snaplen cut it.
     pub orig_len: u32,
-    pub data: Vec<u8>,
+    /// The captured bytes: a range of the chunk the reader read them into, not a copy.
+    pub data: RecordData,
 }
 
 impl Record {

@@ -269,6 +269,8 @@ pub struct PacketBlock<'a> {
     pub orig_len: u32,
     /// The captured bytes present: `caplen` bytes, or fewer when the block has no room for them.
     pub data: &'a [u8],
+    /// Where `data` starts in the block body (after the fixed fields).
+    pub data_offset: usize,
 }
 
 impl PacketBlock<'_> {
@@ -300,6 +302,7 @@ pub fn parse_enhanced_packet(
         caplen,
         orig_len,
         data: take_up_to(rest, caplen),
+        data_offset: 20,
     })
 }
 
@@ -331,6 +334,7 @@ pub fn parse_obsolete_packet(
         caplen,
         orig_len,
         data: take_up_to(rest, caplen),
+        data_offset: 20,
     })
 }
 
@@ -362,6 +366,7 @@ pub fn parse_simple_packet(
         caplen: u32::try_from(data.len()).unwrap_or(u32::MAX),
         orig_len,
         data,
+        data_offset: 4,
     })
 }
 
@@ -420,12 +425,14 @@ mod tests {
         assert_eq!(packet.interface_id, 1);
         assert_eq!(packet.ticks, 1_000_000);
         assert_eq!(packet.data, &[0xaa, 0xbb, 0xcc]);
+        assert_eq!(body.get(packet.data_offset..23), Some(packet.data));
         assert!(!packet.is_short());
 
         let spb = [0x00, 0x00, 0x00, 0x06, 1, 2, 3, 4, 5, 6, 0, 0];
         let packet = parse_simple_packet(&spb, ByteOrder::Big, 4).unwrap();
         assert_eq!(packet.orig_len, 6);
         assert_eq!(packet.data, &[1, 2, 3, 4]);
+        assert_eq!(&spb[packet.data_offset..8], packet.data);
     }
 
     #[test]

@@ -109,17 +109,7 @@ pub struct CaptureReader {
     last_ts: Option<Timestamp>,
     started: bool,
     done: bool,
-    /// Emptied record buffers handed back with [`CaptureReader::recycle`], reused so that reading
-    /// does not allocate per record; `spare_bytes` is their total capacity.
-    spare: Vec<Vec<u8>>,
-    spare_bytes: usize,
 }
-
-/// Buffers kept for reuse at most, and their total capacity at most (a few batches' worth).
-const MAX_SPARE_BUFFERS: usize = 32_768;
-const MAX_SPARE_TOTAL: usize = 48 << 20;
-/// A buffer larger than this is not kept (one jumbo record must not pin its memory).
-const MAX_SPARE_CAPACITY: usize = 65_536;
 
 impl std::fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -225,8 +215,6 @@ impl CaptureReader {
             last_ts: None,
             started: false,
             done: false,
-            spare: Vec::new(),
-            spare_bytes: 0,
         };
         if let FormatState::Pcap(pcap_state) = &reader.state {
             let link_type = pcap_state.header.link_type;
@@ -351,31 +339,6 @@ impl CaptureReader {
             }
         }
         None
-    }
-
-    /// Hands back a record's buffer for reuse by later records (bounded; oversized buffers are
-    /// dropped).
-    pub fn recycle(&mut self, data: Vec<u8>) {
-        let cap = data.capacity();
-        if self.spare.len() < MAX_SPARE_BUFFERS
-            && cap <= MAX_SPARE_CAPACITY
-            && self.spare_bytes.saturating_add(cap) <= MAX_SPARE_TOTAL
-        {
-            self.spare_bytes = self.spare_bytes.saturating_add(cap);
-            self.spare.push(data);
-        }
-    }
-
-    /// A buffer for the next record: a recycled one when there is one.
-    fn buffer(&mut self) -> Vec<u8> {
-        match self.spare.pop() {
-            Some(mut b) => {
-                self.spare_bytes = self.spare_bytes.saturating_sub(b.capacity());
-                b.clear();
-                b
-            }
-            None => Vec::new(),
-        }
     }
 
     /// Up to `max_records` records holding at most about `max_bytes` of frame data (at least one
@@ -590,13 +553,7 @@ impl CaptureReader {
                 .at_offset(offset),
             );
         }
-        let mut data = self.buffer();
-        data.extend_from_slice(
-            self.buf
-                .available()
-                .get(hlen..hlen.saturating_add(present))
-                .unwrap_or(&[]),
-        );
+        let data = self.buf.share(hlen..hlen.saturating_add(present));
         self.buf.consume(hlen.saturating_add(present));
         let ts = record.timestamp(header.resolution);
         self.last_ts = Some(ts);
@@ -922,8 +879,6 @@ impl CaptureReader {
         diags: &mut Vec<Diagnostic>,
     ) -> Step {
         let frame = self.next_frame();
-        // Taken before the window is borrowed; if the block turns out bad it is simply dropped.
-        let mut data = self.buffer();
         let block = self.buf.available().get(..len).unwrap_or(&[]);
         let body = if partial {
             block.get(8..).unwrap_or(&[])
@@ -956,7 +911,11 @@ impl CaptureReader {
         let (caplen, interface_id) = (packet.caplen, packet.interface_id);
         let orig_len = packet.orig_len;
         let ticks = packet.ticks;
-        data.extend_from_slice(packet.data);
+        // The frame's bytes where they lie in the window, after the block header.
+        let data_start = 8usize.saturating_add(packet.data_offset);
+        let data = self
+            .buf
+            .share(data_start..data_start.saturating_add(packet.data.len()));
         if short && !partial {
             self.diag(
                 diags,
@@ -1187,30 +1146,5 @@ fn hex_prefix(bytes: &[u8]) -> String {
         "nothing".to_string()
     } else {
         shown.join(" ")
-    }
-}
-
-#[cfg(test)]
-mod spare_tests {
-    use super::*;
-
-    /// Regression: the pool of reused record buffers was bounded by count only, so captures of
-    /// 64 KB records (TCP segmentation offload) could pin up to 2 GB.
-    #[test]
-    fn recycled_buffers_are_bounded_in_bytes() {
-        let mut file = Vec::new();
-        file.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        file.extend_from_slice(&[
-            2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
-        ]);
-        let mut r = CaptureReader::from_read("t", Box::new(io::Cursor::new(file))).unwrap();
-        for _ in 0..10_000 {
-            r.recycle(Vec::with_capacity(60_000));
-        }
-        assert!(r.spare_bytes <= MAX_SPARE_TOTAL);
-        assert!(r.spare.iter().map(Vec::capacity).sum::<usize>() <= MAX_SPARE_TOTAL);
-        let b = r.buffer();
-        assert!(b.is_empty());
-        assert!(r.spare_bytes <= MAX_SPARE_TOTAL);
     }
 }
