@@ -168,8 +168,8 @@ impl StreamBuffer {
     /// A chunk of `size` bytes: an idle pooled one when the size is the usual one and there is one.
     fn spare_chunk(&mut self, size: usize) -> Vec<u8> {
         if size == self.chunk_size {
-            // The oldest first: the most likely to be idle.
-            while let Some(at) = self.pool.iter().position(|c| Arc::strong_count(c) == 1) {
+            // The most recently left behind of the idle ones: the most likely still in cache.
+            while let Some(at) = self.pool.iter().rposition(|c| Arc::strong_count(c) == 1) {
                 let chunk = self.pool.remove(at);
                 match Arc::try_unwrap(chunk) {
                     Ok(chunk) if chunk.len() == size => return chunk,

@@ -457,8 +457,7 @@ impl CaptureReader {
             self.buf.consume(have);
             return Step::End;
         }
-        let Ok((_, record)) = pcap::parse_record_header(self.buf.available(), header.byte_order)
-        else {
+        let Some(record) = pcap::read_record_header(self.buf.available(), header.byte_order) else {
             return Step::End;
         };
         let caplen = usize::try_from(record.caplen).unwrap_or(usize::MAX);
@@ -477,8 +476,8 @@ impl CaptureReader {
             let have = self.buf.fill(need);
             let follows = if have >= need {
                 let next = self.buf.available().get(hlen.saturating_add(caplen)..);
-                next.and_then(|next| pcap::parse_record_header(next, header.byte_order).ok())
-                    .is_some_and(|(_, next)| self.pcap_loosely_plausible(&header, &next))
+                next.and_then(|next| pcap::read_record_header(next, header.byte_order))
+                    .is_some_and(|next| self.pcap_loosely_plausible(&header, &next))
             } else {
                 // The end of input: fine if the record is complete before it.
                 have >= hlen.saturating_add(caplen)
@@ -674,7 +673,6 @@ impl CaptureReader {
             return Step::Continue;
         };
         let is_packet = pcapng::is_packet_type(block_type);
-        let type_name = pcapng::type_name(block_type);
 
         if let Err(error) =
             pcapng::check_block_len(block_type, total_len, self.options.max_record_len)
@@ -684,7 +682,8 @@ impl CaptureReader {
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
-                    "{type_name} block (type {block_type:#x}) length {total_len} {error}; {outcome}"
+                    "{} block (type {block_type:#x}) length {total_len} {error}; {outcome}",
+                    pcapng::type_name(block_type)
                 ),
             )
             .at_offset(offset);
@@ -700,7 +699,8 @@ impl CaptureReader {
                 let mut diagnostic = Diagnostic::new(
                     Layer::Capture,
                     format!(
-                        "{type_name} block length {total_len} runs past the end of input; {outcome}"
+                        "{} block length {total_len} runs past the end of input; {outcome}",
+                        pcapng::type_name(block_type)
                     ),
                 )
                 .at_offset(offset);
@@ -717,7 +717,8 @@ impl CaptureReader {
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
-                    "{type_name} block length {total_len} does not match its trailing copy {}; {outcome}",
+                    "{} block length {total_len} does not match its trailing copy {}; {outcome}",
+                    pcapng::type_name(block_type),
                     trailer.unwrap_or(0)
                 ),
             )
@@ -885,13 +886,15 @@ impl CaptureReader {
         } else {
             pcapng::block_body(block)
         };
-        let snaplen0 = self
-            .pcapng_interface(0)
-            .map_or(0, |interface| interface.snaplen);
         let parsed = match block_type {
             pcapng::ENHANCED_PACKET => pcapng::parse_enhanced_packet(body, byte_order),
             pcapng::PACKET => pcapng::parse_obsolete_packet(body, byte_order),
-            _ => pcapng::parse_simple_packet(body, byte_order, snaplen0),
+            _ => {
+                let snaplen0 = self
+                    .pcapng_interface(0)
+                    .map_or(0, |interface| interface.snaplen);
+                pcapng::parse_simple_packet(body, byte_order, snaplen0)
+            }
         };
         let packet: PacketBlock<'_> = match parsed {
             Ok(packet) => packet,
@@ -981,7 +984,7 @@ impl CaptureReader {
     /// is the header after its record, or its record ends where the input does.
     fn pcap_candidate(&self, header: &PcapHeader, bytes: &[u8], at_eof: bool) -> Plausible {
         let hlen = header.record_header_len();
-        let Ok((_, first)) = pcap::parse_record_header(bytes, header.byte_order) else {
+        let Some(first) = pcap::read_record_header(bytes, header.byte_order) else {
             return if at_eof {
                 Plausible::No
             } else {
@@ -1008,8 +1011,8 @@ impl CaptureReader {
         let first_ts = first.timestamp(header.resolution);
         let second = bytes
             .get(next_at..)
-            .and_then(|next| pcap::parse_record_header(next, header.byte_order).ok());
-        Plausible::from(second.is_some_and(|(_, second)| {
+            .and_then(|next| pcap::read_record_header(next, header.byte_order));
+        Plausible::from(second.is_some_and(|second| {
             second.orig_len != 0 && self.pcap_plausible(header, &second, Some(&first_ts))
         }))
     }
