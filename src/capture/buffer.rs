@@ -194,6 +194,11 @@ impl StreamBuffer {
         }
     }
 
+    /// Chunks allocated so far (the pool's reuse keeps this small).
+    pub(crate) fn chunks_allocated(&self) -> u64 {
+        self.allocated
+    }
+
     /// Drops `n` bytes (or all that are in the window).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
