@@ -195,6 +195,7 @@ impl StreamBuffer {
     }
 
     /// Chunks allocated so far (the pool's reuse keeps this small).
+    #[cfg(test)]
     pub(crate) fn chunks_allocated(&self) -> u64 {
         self.allocated
     }
