@@ -210,6 +210,9 @@ const SHARDS: usize = 16;
 /// Records per batch, and frame bytes per batch: the memory one batch holds.
 const BATCH_RECORDS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
+/// Bytes of the reader's chunks one batch may hold: frames far apart in the input hold a chunk
+/// each, so this bounds a batch's memory where `BATCH_BYTES` alone would not.
+const BATCH_HELD: usize = 2 * BATCH_BYTES;
 /// Processed batches whose vectors the reading thread keeps for reuse.
 const SPARE_BATCHES: usize = 4;
 
@@ -359,11 +362,14 @@ fn read_batch<S: RecordSource>(
     batch.clear();
     batch.reserve(BATCH_RECORDS);
     let mut batch_bytes = 0usize;
-    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+    // Memory the batch holds (the reader's chunks), bounded too: see `RecordData::held_beyond`.
+    let mut batch_held = 0usize;
+    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES && batch_held < BATCH_HELD {
         let Some(record) = reader.next_record(&mut diags) else {
             break;
         };
         batch_bytes += record.data.len();
+        batch_held += record.data.held_beyond(batch.last().map(|r| &r.data));
         batch.push(record);
     }
     if let Some(progress) = progress {

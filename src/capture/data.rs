@@ -67,9 +67,26 @@ impl RecordData {
         }
     }
 
-    /// True when `self` and `other` lie in the same chunk (for tests of the sharing).
+    /// True when `self` and `other` lie in the same chunk.
     pub fn shares_chunk_with(&self, other: &RecordData) -> bool {
         Arc::ptr_eq(&self.chunk, &other.chunk)
+    }
+
+    /// Bytes of memory holding this record keeps alive: its whole chunk.
+    pub fn chunk_len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    /// Memory this record keeps alive beyond what `previous` (the record read before it) does:
+    /// its chunk's size when it starts another chunk, else nothing. Records of a chunk are read
+    /// one after the other, so summing this over a batch gives the memory the batch holds, which
+    /// a batch must bound besides its frame bytes: a few small frames far apart (between large
+    /// non-frame blocks, or damage) each hold a chunk of their own.
+    pub fn held_beyond(&self, previous: Option<&RecordData>) -> usize {
+        match previous {
+            Some(previous) if self.shares_chunk_with(previous) => 0,
+            _ => self.chunk_len(),
+        }
     }
 }
 
@@ -186,6 +203,11 @@ mod tests {
         let empty = RecordData::shared(&chunk, 30..40);
         assert!(empty.is_empty());
         assert!(past.shares_chunk_with(&empty));
+        assert_eq!(past.chunk_len(), 10);
+        assert_eq!(past.held_beyond(Some(&empty)), 0);
+        assert_eq!(past.held_beyond(None), 10);
+        let other = RecordData::owned(vec![1, 2]);
+        assert_eq!(other.held_beyond(Some(&past)), 2);
         drop((data, past, empty));
         assert_eq!(Arc::strong_count(&chunk), 1);
     }

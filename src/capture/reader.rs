@@ -349,13 +349,19 @@ impl CaptureReader {
         max_bytes: usize,
         diags: &mut Vec<Diagnostic>,
     ) -> Vec<Record> {
-        let mut batch = Vec::new();
+        let mut batch: Vec<Record> = Vec::new();
         let mut bytes = 0usize;
-        while batch.len() < max_records.max(1) && (batch.is_empty() || bytes < max_bytes) {
+        // The chunks the batch holds: at most twice its frame bytes (see `RecordData::held_beyond`).
+        let max_held = max_bytes.saturating_mul(2);
+        let mut held = 0usize;
+        while batch.len() < max_records.max(1)
+            && (batch.is_empty() || (bytes < max_bytes && held < max_held))
+        {
             let Some(record) = self.next_record(diags) else {
                 break;
             };
             bytes = bytes.saturating_add(record.data.len());
+            held = held.saturating_add(record.data.held_beyond(batch.last().map(|r| &r.data)));
             batch.push(record);
         }
         batch
@@ -1211,6 +1217,65 @@ mod tests {
             .filter(|pair| pair[0].data.shares_chunk_with(&pair[1].data))
             .count();
         assert!(shared > records.len() / 2, "{shared} of {}", records.len());
+    }
+
+    /// A little-endian pcapng: one Ethernet interface, then `count` 60-byte frames, each after a
+    /// custom block of `gap` bytes.
+    fn sparse_pcapng(count: usize, gap: u32) -> Vec<u8> {
+        let mut file = Vec::new();
+        let u32s = |file: &mut Vec<u8>, values: &[u32]| {
+            for v in values {
+                file.extend_from_slice(&v.to_le_bytes());
+            }
+        };
+        // Section header: version 1.0, section length unknown.
+        u32s(&mut file, &[0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1]);
+        u32s(&mut file, &[u32::MAX, u32::MAX, 28]);
+        // Interface description: LINKTYPE_ETHERNET, no snaplen.
+        u32s(&mut file, &[1, 20, 1, 0, 20]);
+        for i in 0..count {
+            u32s(&mut file, &[pcapng::CUSTOM, gap, 32_473]);
+            file.resize(file.len() + gap as usize - 16, 0);
+            u32s(&mut file, &[gap]);
+            u32s(&mut file, &[6, 92, 0, 0, u32::try_from(i).unwrap(), 60, 60]);
+            file.resize(file.len() + 60, 0xee);
+            u32s(&mut file, &[92]);
+        }
+        file
+    }
+
+    /// Small frames far apart each hold a chunk of their own: a batch stops once its chunks add up
+    /// to twice its byte budget, however few frame bytes it has.
+    #[test]
+    fn batches_of_sparse_frames_hold_bounded_memory() {
+        let options = ReaderOptions {
+            buffer_size: 4096,
+            ..ReaderOptions::default()
+        };
+        let file = sparse_pcapng(2000, 3000);
+        let mut reader =
+            CaptureReader::from_read_with("t", Box::new(io::Cursor::new(file)), options).unwrap();
+        let mut diags = Vec::new();
+        let max_bytes = 64 << 10;
+        let mut frames = 0;
+        loop {
+            let batch = reader.read_batch(100_000, max_bytes, &mut diags);
+            if batch.is_empty() {
+                break;
+            }
+            let mut held = 0;
+            for (i, record) in batch.iter().enumerate() {
+                assert_eq!(record.data, [0xee; 60]);
+                held += record
+                    .data
+                    .held_beyond(i.checked_sub(1).map(|p| &batch[p].data));
+            }
+            assert!(held <= 2 * max_bytes + 4096, "{held} bytes held");
+            assert!(batch.len() < 100, "{} frames", batch.len());
+            frames += batch.len();
+        }
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(frames, 2000);
     }
 
     /// Reading batch after batch, dropping each before the next (as the scan does), reuses the
