@@ -21,6 +21,10 @@ use std::sync::Arc;
 const MAX_POOL_BYTES: usize = 48 << 20;
 /// Chunks the pool holds at most, idle or still referred to by records.
 const MAX_POOL_CHUNKS: usize = 64;
+/// A record is copied rather than shared when more than this much of its chunk before it was not
+/// records (large non-frame blocks, damage skipped), and more than was records: a few small
+/// frames far apart would otherwise each keep a whole chunk alive.
+const SPARSE_SKIPPED: usize = 64 << 10;
 
 pub(crate) struct StreamBuffer {
     reader: Box<dyn Read + Send>,
@@ -29,6 +33,8 @@ pub(crate) struct StreamBuffer {
     filled: usize,
     /// Index in `chunk` of the first unconsumed byte.
     pos: usize,
+    /// Bytes of `chunk` handed out as records (shared or copied).
+    shared: usize,
     /// Stream offset of `chunk[0]`.
     base: u64,
     eof: bool,
@@ -50,6 +56,7 @@ impl StreamBuffer {
             chunk: Arc::new(Vec::new()),
             filled: 0,
             pos: 0,
+            shared: 0,
             base: 0,
             eof: false,
             chunk_size,
@@ -72,10 +79,19 @@ impl StreamBuffer {
         self.chunk.get(self.pos..self.filled).unwrap_or(&[])
     }
 
-    /// `range` of [`available`](Self::available), shared rather than copied.
-    pub(crate) fn share(&self, range: Range<usize>) -> RecordData {
-        let start = self.pos.saturating_add(range.start);
+    /// `range` of [`available`](Self::available), shared rather than copied (unless the chunk is
+    /// mostly not records, see [`SPARSE_SKIPPED`]).
+    #[inline]
+    pub(crate) fn share(&mut self, range: Range<usize>) -> RecordData {
         let end = self.pos.saturating_add(range.end).min(self.filled);
+        let start = self.pos.saturating_add(range.start).min(end);
+        let len = end.saturating_sub(start);
+        let skipped = start.saturating_sub(self.shared);
+        // Copies count too: once records outweigh what was skipped, sharing resumes.
+        self.shared = self.shared.saturating_add(len);
+        if skipped > SPARSE_SKIPPED && skipped > self.shared && len < skipped {
+            return RecordData::owned(self.chunk.get(start..end).unwrap_or(&[]).to_vec());
+        }
         RecordData::shared(&self.chunk, start..end)
     }
 
@@ -137,6 +153,8 @@ impl StreamBuffer {
         self.base = self.base.saturating_add(pos as u64);
         self.pos = 0;
         self.filled = have;
+        // No record refers to the chunk now in use.
+        self.shared = 0;
         self.read_to_fill();
         self.filled
     }
@@ -308,6 +326,32 @@ mod tests {
         // Once the records are gone, the pooled chunks are all idle.
         drop(kept);
         assert!(buffer.pool.iter().all(|c| Arc::strong_count(c) == 1));
+    }
+
+    /// A small record after much that was not records is copied, so it does not keep the chunk
+    /// alive; once records outweigh what was skipped, they are shared again.
+    #[test]
+    fn sparse_records_are_copied() {
+        let data: Vec<u8> = (0..400_000u32).map(|i| (i % 251) as u8).collect();
+        let mut buffer =
+            StreamBuffer::new(Box::new(io::Cursor::new(data.clone())), 300_000, 300_000);
+        assert_eq!(buffer.fill(70_000), 300_000);
+        let dense = buffer.share(0..1000);
+        buffer.consume(1000);
+        assert!(dense.shares_chunk_with(&buffer.share(0..0)));
+        // 69,000 bytes skipped: more than the threshold and than the 1,000 record bytes so far.
+        buffer.consume(69_000);
+        let sparse = buffer.share(0..60);
+        buffer.consume(60);
+        assert_eq!(sparse, data[70_000..70_060]);
+        assert!(!sparse.shares_chunk_with(&dense));
+        // Records worth more than what was skipped: shared again.
+        let big = buffer.share(0..100_000);
+        buffer.consume(100_000);
+        assert_eq!(big, data[70_060..170_060]);
+        assert!(big.shares_chunk_with(&dense));
+        let next = buffer.share(0..60);
+        assert!(next.shares_chunk_with(&dense));
     }
 
     #[test]
