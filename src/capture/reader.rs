@@ -16,7 +16,8 @@ use std::path::Path;
 /// Resource caps of one reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReaderOptions {
-    /// Usual size of the read-ahead window.
+    /// Usual size of the read-ahead window: the chunks input is read into and records refer
+    /// to (see [`RecordData`](super::RecordData)).
     pub buffer_size: usize,
     /// Largest pcap record or pcapng block accepted; the window grows up to this for one record.
     /// Longer ones are treated as damage.
