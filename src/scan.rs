@@ -61,8 +61,6 @@ pub trait RecordSource {
     fn position(&self) -> u64 {
         0
     }
-    /// Takes back a record's buffer for reuse.
-    fn recycle(&mut self, _data: Vec<u8>) {}
 }
 
 impl RecordSource for capture::CaptureReader {
@@ -80,9 +78,6 @@ impl RecordSource for capture::CaptureReader {
     }
     fn position(&self) -> u64 {
         capture::CaptureReader::offset(self)
-    }
-    fn recycle(&mut self, data: Vec<u8>) {
-        capture::CaptureReader::recycle(self, data);
     }
 }
 
@@ -230,6 +225,11 @@ const SHARDS: usize = 16;
 /// Records per batch, and frame bytes per batch: the memory one batch holds.
 const BATCH_RECORDS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
+/// Bytes of the reader's chunks one batch may hold: frames far apart in the input hold a chunk
+/// each, so this bounds a batch's memory where `BATCH_BYTES` alone would not.
+const BATCH_HELD: usize = 2 * BATCH_BYTES;
+/// Processed batches whose vectors the reading thread keeps for reuse.
+const SPARE_BATCHES: usize = 4;
 
 /// Where the report goes while the run is under way: the spill that holds serialised
 /// transfers and the strings of their correlation keys, and the format to serialise to (none:
@@ -717,20 +717,27 @@ fn serialise(
     Ok(())
 }
 
-/// Up to one batch of records (bounded in count and bytes); empty at the end of input.
+/// Up to one batch of records (bounded in count and bytes), in `batch` (a used one, emptied
+/// first: its records are dropped, which lets the reader reuse the chunks they referred to);
+/// empty at the end of input.
 fn read_batch<S: RecordSource>(
     reader: &mut S,
+    mut batch: Vec<crate::capture::Record>,
     progress: &Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     position: &mut u64,
 ) -> (Vec<crate::capture::Record>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    batch.clear();
+    batch.reserve(BATCH_RECORDS);
     let mut batch_bytes = 0usize;
-    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+    // Memory the batch holds (the reader's chunks), bounded too: see `RecordData::held_beyond`.
+    let mut batch_held = 0usize;
+    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES && batch_held < BATCH_HELD {
         let Some(record) = reader.next_record(&mut diags) else {
             break;
         };
         batch_bytes += record.data.len();
+        batch_held += record.data.held_beyond(batch.last().map(|r| &r.data));
         batch.push(record);
     }
     if let Some(progress) = progress {
@@ -873,19 +880,19 @@ fn run_source<S: RecordSource + Send>(
 
     // With one thread, everything runs inline; with more, reading runs on its own thread, a
     // bounded two batches ahead of decoding, and processed batches go back to it so that their
-    // buffers are reused.
+    // vectors are reused and their records dropped there (which frees the reader's chunks).
     let reader = if rayon::current_num_threads() <= 1 {
         let mut position = 0u64;
         let mut reader = reader;
+        let mut used = Vec::new();
         loop {
-            let (batch, read_diags) = read_batch(&mut reader, &config.progress, &mut position);
+            let (batch, read_diags) =
+                read_batch(&mut reader, used, &config.progress, &mut position);
             if batch.is_empty() {
                 stages.diags.extend(read_diags);
                 break;
             }
-            for record in stages.process(batch, read_diags) {
-                reader.recycle(record.data);
-            }
+            used = stages.process(batch, read_diags);
         }
         Some(reader)
     } else {
@@ -896,13 +903,18 @@ fn run_source<S: RecordSource + Send>(
         std::thread::scope(|scope| {
             let read = scope.spawn(move || {
                 let mut position = 0u64;
+                // Processed batches, kept (a few) for their vectors.
+                let mut spare: Vec<Vec<crate::capture::Record>> = Vec::new();
                 loop {
-                    while let Ok(used) = back_rx.try_recv() {
-                        for record in used {
-                            reader.recycle(record.data);
+                    while let Ok(mut used) = back_rx.try_recv() {
+                        used.clear();
+                        if spare.len() < SPARE_BATCHES {
+                            spare.push(used);
                         }
                     }
-                    let (batch, read_diags) = read_batch(&mut reader, &progress, &mut position);
+                    let used = spare.pop().unwrap_or_default();
+                    let (batch, read_diags) =
+                        read_batch(&mut reader, used, &progress, &mut position);
                     let done = batch.is_empty();
                     if tx.send((batch, read_diags)).is_err() || done {
                         break;

@@ -203,7 +203,7 @@ fn pcap_garbage_between_records() {
     let out = read(damaged);
     // The garbage sits where a record header is expected: it takes frame number 3.
     assert_eq!(frames(&out.records), [1, 2, 4, 5]);
-    let data: Vec<Vec<u8>> = out.records.iter().map(|r| r.data.clone()).collect();
+    let data: Vec<Vec<u8>> = out.records.iter().map(|r| r.data.to_vec()).collect();
     assert_eq!(
         data,
         [frame(0, 20), frame(1, 27), frame(2, 34), frame(3, 41)]

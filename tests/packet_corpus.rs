@@ -8,7 +8,7 @@
 //! what became of its frames. Run with:
 //! `cargo test --test packet_corpus -- --ignored --nocapture`
 
-use mmsleak::capture::Record;
+use mmsleak::capture::{Record, RecordData};
 use mmsleak::packet::{PacketDecoder, Transport};
 use mmsleak::time::Timestamp;
 use std::path::Path;
@@ -51,7 +51,7 @@ fn read_pcap(bytes: &[u8]) -> Vec<Record> {
             ts: Timestamp::new(i64::from(secs), nanos, digits),
             link_type,
             orig_len: orig,
-            data: bytes[pos + 16..end].to_vec(),
+            data: RecordData::owned(bytes[pos + 16..end].to_vec()),
         });
         pos = end;
     }

@@ -11,7 +11,7 @@
 //! exercised by short inputs.
 
 use mmsleak::audit::detect::{credentials, entropy, exif, identifiers, vcard};
-use mmsleak::capture::{CaptureReader, ReaderOptions, Record, linktype};
+use mmsleak::capture::{CaptureReader, ReaderOptions, Record, RecordData, linktype};
 use mmsleak::diag::Diagnostic;
 use mmsleak::flow::tcp::{Chunk, SegmentView, StreamContext};
 use mmsleak::flow::{Direction, EventRecorder, FlowConfig, FlowKey, FlowTable, TcpReassembler};
@@ -201,7 +201,7 @@ pub fn packet_decode(data: &[u8]) {
             orig_len: u32::try_from(bytes.len())
                 .unwrap_or(u32::MAX)
                 .saturating_add(cut),
-            data: bytes.to_vec(),
+            data: RecordData::owned(bytes.to_vec()),
         };
         offset += 16 + bytes.len() as u64;
         if let Ok(decoded) = decode_record(&record) {

@@ -1,7 +1,7 @@
 //! The system libpcap (cargo feature `libpcap`): BPF filters over records read from files, and
 //! live capture from an interface.
 
-use super::{CaptureError, Record};
+use super::{CaptureError, Record, RecordData};
 use crate::diag::{Diagnostic, Layer};
 use crate::time::Timestamp;
 use pcap::{Active, BpfProgram, Capture, Linktype};
@@ -203,7 +203,7 @@ impl LiveCapture {
                         ts: Timestamp::new(secs, micros.saturating_mul(1_000), 6),
                         link_type: self.link_type,
                         orig_len: header.len,
-                        data: packet.data.to_vec(),
+                        data: RecordData::owned(packet.data.to_vec()),
                     });
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
@@ -246,7 +246,7 @@ mod tests {
             ts: Timestamp::new(1_700_000_000, 0, 6),
             link_type,
             orig_len: u32::try_from(data.len()).unwrap(),
-            data,
+            data: RecordData::owned(data),
         }
     }
 

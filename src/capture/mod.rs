@@ -9,6 +9,7 @@ use std::io;
 use std::path::PathBuf;
 
 mod buffer;
+mod data;
 mod inputs;
 #[cfg(feature = "libpcap")]
 pub mod libpcap;
@@ -17,6 +18,7 @@ pub mod pcapng;
 mod reader;
 mod writer;
 
+pub use data::RecordData;
 pub use inputs::{InputSpec, expand_inputs, is_capture_name};
 pub use reader::{CaptureReader, ReaderOptions};
 pub use writer::{PcapWriter, PcapngWriter};
@@ -175,21 +177,16 @@ impl TsResolution {
     /// (pcapng `if_tsoffset`) to a timestamp. Never overflows: extreme values saturate.
     pub fn to_timestamp(self, ticks: u64, offset_secs: i64) -> Timestamp {
         let (secs, nanos) = match self {
-            TsResolution::Pow10(n) => match 10u128.checked_pow(u32::from(n)) {
-                Some(per_sec) => {
-                    let ticks = u128::from(ticks);
-                    let secs = ticks / per_sec;
-                    let frac = ticks % per_sec;
-                    let nanos = if n <= 9 {
-                        frac.saturating_mul(u128::from(NANOS_PER_SEC)) / per_sec
-                    } else {
-                        frac / 10u128.pow(u32::from(n) - 9)
-                    };
-                    (secs, nanos)
-                }
-                // More than 10^38 ticks a second: every u64 tick count is a tiny fraction.
-                None => (0, 0),
-            },
+            // Once per frame: the usual resolutions without 128-bit division.
+            TsResolution::Pow10(6) => (
+                u128::from(ticks / 1_000_000),
+                u128::from(ticks % 1_000_000 * 1_000),
+            ),
+            TsResolution::Pow10(9) => (
+                u128::from(ticks / NANOS_PER_SEC),
+                u128::from(ticks % NANOS_PER_SEC),
+            ),
+            TsResolution::Pow10(n) => pow10_split(n, ticks),
             TsResolution::Pow2(n) => {
                 let ticks = u128::from(ticks);
                 let shift = u32::from(n);
@@ -235,6 +232,25 @@ impl TsResolution {
             }
         };
         u64::try_from(ticks).ok()
+    }
+}
+
+/// Whole seconds and nanoseconds of `ticks` units of 10^-n seconds, for any n.
+fn pow10_split(n: u8, ticks: u64) -> (u128, u128) {
+    match 10u128.checked_pow(u32::from(n)) {
+        Some(per_sec) => {
+            let ticks = u128::from(ticks);
+            let secs = ticks / per_sec;
+            let frac = ticks % per_sec;
+            let nanos = if n <= 9 {
+                frac.saturating_mul(u128::from(NANOS_PER_SEC)) / per_sec
+            } else {
+                frac / 10u128.pow(u32::from(n) - 9)
+            };
+            (secs, nanos)
+        }
+        // More than 10^38 ticks a second: every u64 tick count is a tiny fraction.
+        None => (0, 0),
     }
 }
 
@@ -314,12 +330,52 @@ pub struct Record {
     pub link_type: u32,
     /// Length of the frame on the wire; `data.len()` is smaller when the snaplen cut it.
     pub orig_len: u32,
-    pub data: Vec<u8>,
+    /// The captured bytes: a range of the chunk the reader read them into, not a copy.
+    pub data: RecordData,
 }
 
 impl Record {
     /// True when the capture kept fewer bytes than were on the wire.
     pub fn is_truncated(&self) -> bool {
         (self.data.len() as u64) < u64::from(self.orig_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcuts for microseconds and nanoseconds give what the general conversion gives.
+    #[test]
+    fn usual_resolutions_convert_like_the_general_case() {
+        let samples = [
+            0u64,
+            1,
+            999_999,
+            1_000_000,
+            999_999_999,
+            1_000_000_000,
+            1_700_000_000_123_456,
+            1_700_000_000_123_456_789,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for n in [6u8, 9] {
+            let resolution = TsResolution::Pow10(n);
+            for ticks in samples {
+                let (secs, nanos) = pow10_split(n, ticks);
+                let expected = Timestamp::new(
+                    i64::try_from(secs).unwrap_or(i64::MAX).saturating_add(-7),
+                    u32::try_from(nanos).unwrap(),
+                    n,
+                );
+                assert_eq!(
+                    resolution.to_timestamp(ticks, -7),
+                    expected,
+                    "10^-{n}: {ticks}"
+                );
+            }
+        }
     }
 }

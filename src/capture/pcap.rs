@@ -142,18 +142,45 @@ impl RecordHeader {
 /// Parses a record header (the first 16 bytes; the modified format's extra 8 bytes are the
 /// caller's to skip).
 pub fn parse_record_header(input: &[u8], byte_order: ByteOrder) -> IResult<&[u8], RecordHeader> {
-    let e = byte_order.nom();
-    let (rest, (ts_secs, ts_frac, caplen, orig_len)) =
-        (nom_u32(e), nom_u32(e), nom_u32(e), nom_u32(e)).parse(input)?;
-    Ok((
-        rest,
-        RecordHeader {
-            ts_secs,
-            ts_frac,
-            caplen,
-            orig_len,
-        },
-    ))
+    match (
+        read_record_header(input, byte_order),
+        input.get(RECORD_HEADER_LEN..),
+    ) {
+        (Some(header), Some(rest)) => Ok((rest, header)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Eof,
+        ))),
+    }
+}
+
+/// [`parse_record_header`] without the parser plumbing, for the reader's per-record path: four
+/// fixed fields at fixed places.
+#[inline]
+pub fn read_record_header(input: &[u8], byte_order: ByteOrder) -> Option<RecordHeader> {
+    let bytes: &[u8; RECORD_HEADER_LEN] = input.first_chunk()?;
+    let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = *bytes;
+    let fields = match byte_order {
+        ByteOrder::Little => [
+            u32::from_le_bytes([a, b, c, d]),
+            u32::from_le_bytes([e, f, g, h]),
+            u32::from_le_bytes([i, j, k, l]),
+            u32::from_le_bytes([m, n, o, p]),
+        ],
+        ByteOrder::Big => [
+            u32::from_be_bytes([a, b, c, d]),
+            u32::from_be_bytes([e, f, g, h]),
+            u32::from_be_bytes([i, j, k, l]),
+            u32::from_be_bytes([m, n, o, p]),
+        ],
+    };
+    let [ts_secs, ts_frac, caplen, orig_len] = fields;
+    Some(RecordHeader {
+        ts_secs,
+        ts_frac,
+        caplen,
+        orig_len,
+    })
 }
 
 #[cfg(test)]
@@ -187,7 +214,16 @@ mod tests {
             0x3c, 0x00, 0x00, 0x00, // caplen 60
             0xea, 0x05, 0x00, 0x00, // orig_len 1514
         ];
-        let (_, record) = parse_record_header(&bytes, ByteOrder::Little).unwrap();
+        let (rest, record) = parse_record_header(&bytes, ByteOrder::Little).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(read_record_header(&bytes, ByteOrder::Little), Some(record));
+        assert!(parse_record_header(&bytes[..15], ByteOrder::Little).is_err());
+        assert_eq!(read_record_header(&bytes[..15], ByteOrder::Little), None);
+        let swapped: Vec<u8> = bytes
+            .chunks(4)
+            .flat_map(|f| f.iter().rev().copied())
+            .collect();
+        assert_eq!(read_record_header(&swapped, ByteOrder::Big), Some(record));
         assert_eq!(record.caplen, 60);
         assert_eq!(record.orig_len, 1514);
         assert_eq!(

@@ -269,6 +269,8 @@ pub struct PacketBlock<'a> {
     pub orig_len: u32,
     /// The captured bytes present: `caplen` bytes, or fewer when the block has no room for them.
     pub data: &'a [u8],
+    /// Where `data` starts in the block body (after the fixed fields).
+    pub data_offset: usize,
 }
 
 impl PacketBlock<'_> {
@@ -284,22 +286,22 @@ pub fn parse_enhanced_packet(
     body: &[u8],
     byte_order: ByteOrder,
 ) -> Result<PacketBlock<'_>, BlockBodyError> {
-    let e = byte_order.nom();
-    let parsed: IResult<&[u8], (u32, u32, u32, u32, u32)> =
-        (nom_u32(e), nom_u32(e), nom_u32(e), nom_u32(e), nom_u32(e)).parse(body);
-    let Ok((rest, (interface_id, ts_high, ts_low, caplen, orig_len))) = parsed else {
+    // Five fixed 32-bit fields, read in place: this runs once per frame.
+    let (Some(fixed), Some(rest)) = (body.first_chunk::<20>(), body.get(20..)) else {
         return Err(BlockBodyError::ShortFixedFields {
             block: "enhanced packet",
             present: body.len(),
             needed: 20,
         });
     };
+    let [interface_id, ts_high, ts_low, caplen, orig_len] = fixed_u32s(fixed, byte_order);
     Ok(PacketBlock {
         interface_id,
         ticks: (u64::from(ts_high) << 32) | u64::from(ts_low),
         caplen,
         orig_len,
         data: take_up_to(rest, caplen),
+        data_offset: 20,
     })
 }
 
@@ -331,6 +333,7 @@ pub fn parse_obsolete_packet(
         caplen,
         orig_len,
         data: take_up_to(rest, caplen),
+        data_offset: 20,
     })
 }
 
@@ -362,7 +365,21 @@ pub fn parse_simple_packet(
         caplen: u32::try_from(data.len()).unwrap_or(u32::MAX),
         orig_len,
         data,
+        data_offset: 4,
     })
+}
+
+/// The five 32-bit fields of `fixed`, in `byte_order`.
+fn fixed_u32s(fixed: &[u8; 20], byte_order: ByteOrder) -> [u32; 5] {
+    let mut fields = [0u32; 5];
+    for (field, bytes) in fields.iter_mut().zip(fixed.chunks_exact(4)) {
+        let four: [u8; 4] = bytes.try_into().unwrap_or_default();
+        *field = match byte_order {
+            ByteOrder::Little => u32::from_le_bytes(four),
+            ByteOrder::Big => u32::from_be_bytes(four),
+        };
+    }
+    fields
 }
 
 fn take_up_to(bytes: &[u8], len: u32) -> &[u8] {
@@ -420,12 +437,32 @@ mod tests {
         assert_eq!(packet.interface_id, 1);
         assert_eq!(packet.ticks, 1_000_000);
         assert_eq!(packet.data, &[0xaa, 0xbb, 0xcc]);
+        assert_eq!(body.get(packet.data_offset..23), Some(packet.data));
         assert!(!packet.is_short());
+        // The same block written big-endian; and cut inside its fixed fields.
+        let mut big = body;
+        for field in big[..20].chunks_mut(4) {
+            field.reverse();
+        }
+        assert_eq!(parse_enhanced_packet(&big, ByteOrder::Big), Ok(packet));
+        assert_eq!(
+            parse_enhanced_packet(&body[..19], ByteOrder::Little),
+            Err(BlockBodyError::ShortFixedFields {
+                block: "enhanced packet",
+                present: 19,
+                needed: 20
+            })
+        );
+        // A body with no room for its captured length: what is there, flagged short.
+        let short = parse_enhanced_packet(&body[..21], ByteOrder::Little).unwrap();
+        assert_eq!(short.data, &[0xaa]);
+        assert!(short.is_short());
 
         let spb = [0x00, 0x00, 0x00, 0x06, 1, 2, 3, 4, 5, 6, 0, 0];
         let packet = parse_simple_packet(&spb, ByteOrder::Big, 4).unwrap();
         assert_eq!(packet.orig_len, 6);
         assert_eq!(packet.data, &[1, 2, 3, 4]);
+        assert_eq!(&spb[packet.data_offset..8], packet.data);
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::path::Path;
 /// Resource caps of one reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReaderOptions {
-    /// Usual size of the read-ahead window.
+    /// Usual size of the read-ahead window: the chunks input is read into and records refer
+    /// to (see [`RecordData`](super::RecordData)).
     pub buffer_size: usize,
     /// Largest pcap record or pcapng block accepted; the window grows up to this for one record.
     /// Longer ones are treated as damage.
@@ -109,17 +110,7 @@ pub struct CaptureReader {
     last_ts: Option<Timestamp>,
     started: bool,
     done: bool,
-    /// Emptied record buffers handed back with [`CaptureReader::recycle`], reused so that reading
-    /// does not allocate per record; `spare_bytes` is their total capacity.
-    spare: Vec<Vec<u8>>,
-    spare_bytes: usize,
 }
-
-/// Buffers kept for reuse at most, and their total capacity at most (a few batches' worth).
-const MAX_SPARE_BUFFERS: usize = 32_768;
-const MAX_SPARE_TOTAL: usize = 48 << 20;
-/// A buffer larger than this is not kept (one jumbo record must not pin its memory).
-const MAX_SPARE_CAPACITY: usize = 65_536;
 
 impl std::fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -225,8 +216,6 @@ impl CaptureReader {
             last_ts: None,
             started: false,
             done: false,
-            spare: Vec::new(),
-            spare_bytes: 0,
         };
         if let FormatState::Pcap(pcap_state) = &reader.state {
             let link_type = pcap_state.header.link_type;
@@ -353,31 +342,6 @@ impl CaptureReader {
         None
     }
 
-    /// Hands back a record's buffer for reuse by later records (bounded; oversized buffers are
-    /// dropped).
-    pub fn recycle(&mut self, data: Vec<u8>) {
-        let cap = data.capacity();
-        if self.spare.len() < MAX_SPARE_BUFFERS
-            && cap <= MAX_SPARE_CAPACITY
-            && self.spare_bytes.saturating_add(cap) <= MAX_SPARE_TOTAL
-        {
-            self.spare_bytes = self.spare_bytes.saturating_add(cap);
-            self.spare.push(data);
-        }
-    }
-
-    /// A buffer for the next record: a recycled one when there is one.
-    fn buffer(&mut self) -> Vec<u8> {
-        match self.spare.pop() {
-            Some(mut b) => {
-                self.spare_bytes = self.spare_bytes.saturating_sub(b.capacity());
-                b.clear();
-                b
-            }
-            None => Vec::new(),
-        }
-    }
-
     /// Up to `max_records` records holding at most about `max_bytes` of frame data (at least one
     /// record when any is left); empty at the end of input. For batch-parallel decoding.
     pub fn read_batch(
@@ -386,13 +350,19 @@ impl CaptureReader {
         max_bytes: usize,
         diags: &mut Vec<Diagnostic>,
     ) -> Vec<Record> {
-        let mut batch = Vec::new();
+        let mut batch: Vec<Record> = Vec::new();
         let mut bytes = 0usize;
-        while batch.len() < max_records.max(1) && (batch.is_empty() || bytes < max_bytes) {
+        // The chunks the batch holds: at most twice its frame bytes (see `RecordData::held_beyond`).
+        let max_held = max_bytes.saturating_mul(2);
+        let mut held = 0usize;
+        while batch.len() < max_records.max(1)
+            && (batch.is_empty() || (bytes < max_bytes && held < max_held))
+        {
             let Some(record) = self.next_record(diags) else {
                 break;
             };
             bytes = bytes.saturating_add(record.data.len());
+            held = held.saturating_add(record.data.held_beyond(batch.last().map(|r| &r.data)));
             batch.push(record);
         }
         batch
@@ -494,8 +464,7 @@ impl CaptureReader {
             self.buf.consume(have);
             return Step::End;
         }
-        let Ok((_, record)) = pcap::parse_record_header(self.buf.available(), header.byte_order)
-        else {
+        let Some(record) = pcap::read_record_header(self.buf.available(), header.byte_order) else {
             return Step::End;
         };
         let caplen = usize::try_from(record.caplen).unwrap_or(usize::MAX);
@@ -514,8 +483,8 @@ impl CaptureReader {
             let have = self.buf.fill(need);
             let follows = if have >= need {
                 let next = self.buf.available().get(hlen.saturating_add(caplen)..);
-                next.and_then(|next| pcap::parse_record_header(next, header.byte_order).ok())
-                    .is_some_and(|(_, next)| self.pcap_loosely_plausible(&header, &next))
+                next.and_then(|next| pcap::read_record_header(next, header.byte_order))
+                    .is_some_and(|next| self.pcap_loosely_plausible(&header, &next))
             } else {
                 // The end of input: fine if the record is complete before it.
                 have >= hlen.saturating_add(caplen)
@@ -590,13 +559,7 @@ impl CaptureReader {
                 .at_offset(offset),
             );
         }
-        let mut data = self.buffer();
-        data.extend_from_slice(
-            self.buf
-                .available()
-                .get(hlen..hlen.saturating_add(present))
-                .unwrap_or(&[]),
-        );
+        let data = self.buf.share(hlen..hlen.saturating_add(present));
         self.buf.consume(hlen.saturating_add(present));
         let ts = record.timestamp(header.resolution);
         self.last_ts = Some(ts);
@@ -717,7 +680,6 @@ impl CaptureReader {
             return Step::Continue;
         };
         let is_packet = pcapng::is_packet_type(block_type);
-        let type_name = pcapng::type_name(block_type);
 
         if let Err(error) =
             pcapng::check_block_len(block_type, total_len, self.options.max_record_len)
@@ -727,7 +689,8 @@ impl CaptureReader {
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
-                    "{type_name} block (type {block_type:#x}) length {total_len} {error}; {outcome}"
+                    "{} block (type {block_type:#x}) length {total_len} {error}; {outcome}",
+                    pcapng::type_name(block_type)
                 ),
             )
             .at_offset(offset);
@@ -743,7 +706,8 @@ impl CaptureReader {
                 let mut diagnostic = Diagnostic::new(
                     Layer::Capture,
                     format!(
-                        "{type_name} block length {total_len} runs past the end of input; {outcome}"
+                        "{} block length {total_len} runs past the end of input; {outcome}",
+                        pcapng::type_name(block_type)
                     ),
                 )
                 .at_offset(offset);
@@ -760,7 +724,8 @@ impl CaptureReader {
             let mut diagnostic = Diagnostic::new(
                 Layer::Capture,
                 format!(
-                    "{type_name} block length {total_len} does not match its trailing copy {}; {outcome}",
+                    "{} block length {total_len} does not match its trailing copy {}; {outcome}",
+                    pcapng::type_name(block_type),
                     trailer.unwrap_or(0)
                 ),
             )
@@ -922,21 +887,21 @@ impl CaptureReader {
         diags: &mut Vec<Diagnostic>,
     ) -> Step {
         let frame = self.next_frame();
-        // Taken before the window is borrowed; if the block turns out bad it is simply dropped.
-        let mut data = self.buffer();
         let block = self.buf.available().get(..len).unwrap_or(&[]);
         let body = if partial {
             block.get(8..).unwrap_or(&[])
         } else {
             pcapng::block_body(block)
         };
-        let snaplen0 = self
-            .pcapng_interface(0)
-            .map_or(0, |interface| interface.snaplen);
         let parsed = match block_type {
             pcapng::ENHANCED_PACKET => pcapng::parse_enhanced_packet(body, byte_order),
             pcapng::PACKET => pcapng::parse_obsolete_packet(body, byte_order),
-            _ => pcapng::parse_simple_packet(body, byte_order, snaplen0),
+            _ => {
+                let snaplen0 = self
+                    .pcapng_interface(0)
+                    .map_or(0, |interface| interface.snaplen);
+                pcapng::parse_simple_packet(body, byte_order, snaplen0)
+            }
         };
         let packet: PacketBlock<'_> = match parsed {
             Ok(packet) => packet,
@@ -956,7 +921,11 @@ impl CaptureReader {
         let (caplen, interface_id) = (packet.caplen, packet.interface_id);
         let orig_len = packet.orig_len;
         let ticks = packet.ticks;
-        data.extend_from_slice(packet.data);
+        // The frame's bytes where they lie in the window, after the block header.
+        let data_start = 8usize.saturating_add(packet.data_offset);
+        let data = self
+            .buf
+            .share(data_start..data_start.saturating_add(packet.data.len()));
         if short && !partial {
             self.diag(
                 diags,
@@ -1022,7 +991,7 @@ impl CaptureReader {
     /// is the header after its record, or its record ends where the input does.
     fn pcap_candidate(&self, header: &PcapHeader, bytes: &[u8], at_eof: bool) -> Plausible {
         let hlen = header.record_header_len();
-        let Ok((_, first)) = pcap::parse_record_header(bytes, header.byte_order) else {
+        let Some(first) = pcap::read_record_header(bytes, header.byte_order) else {
             return if at_eof {
                 Plausible::No
             } else {
@@ -1049,8 +1018,8 @@ impl CaptureReader {
         let first_ts = first.timestamp(header.resolution);
         let second = bytes
             .get(next_at..)
-            .and_then(|next| pcap::parse_record_header(next, header.byte_order).ok());
-        Plausible::from(second.is_some_and(|(_, second)| {
+            .and_then(|next| pcap::read_record_header(next, header.byte_order));
+        Plausible::from(second.is_some_and(|second| {
             second.orig_len != 0 && self.pcap_plausible(header, &second, Some(&first_ts))
         }))
     }
@@ -1191,26 +1160,157 @@ fn hex_prefix(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod spare_tests {
+mod tests {
     use super::*;
 
-    /// Regression: the pool of reused record buffers was bounded by count only, so captures of
-    /// 64 KB records (TCP segmentation offload) could pin up to 2 GB.
-    #[test]
-    fn recycled_buffers_are_bounded_in_bytes() {
+    /// A little-endian microsecond pcap of `frames`, Ethernet, snaplen 65535.
+    fn pcap_file(frames: &[Vec<u8>]) -> Vec<u8> {
         let mut file = Vec::new();
         file.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
         file.extend_from_slice(&[
             2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
         ]);
-        let mut r = CaptureReader::from_read("t", Box::new(io::Cursor::new(file))).unwrap();
-        for _ in 0..10_000 {
-            r.recycle(Vec::with_capacity(60_000));
+        for (i, frame) in frames.iter().enumerate() {
+            let len = u32::try_from(frame.len()).unwrap();
+            file.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+            file.extend_from_slice(&u32::try_from(i).unwrap().to_le_bytes());
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend_from_slice(frame);
         }
-        assert!(r.spare_bytes <= MAX_SPARE_TOTAL);
-        assert!(r.spare.iter().map(Vec::capacity).sum::<usize>() <= MAX_SPARE_TOTAL);
-        let b = r.buffer();
-        assert!(b.is_empty());
-        assert!(r.spare_bytes <= MAX_SPARE_TOTAL);
+        file
+    }
+
+    fn frames(count: usize) -> Vec<Vec<u8>> {
+        const SIZES: &[usize] = &[60, 333, 1514, 90, 700, 1, 64, 1200];
+        (0..count)
+            .map(|i| vec![(i % 251) as u8; SIZES[i % SIZES.len()]])
+            .collect()
+    }
+
+    /// Records cut by the end of a chunk come out whole; those within one chunk share it.
+    #[test]
+    fn records_across_chunk_ends_come_out_whole() {
+        let frames = frames(400);
+        let options = ReaderOptions {
+            buffer_size: 2048,
+            ..ReaderOptions::default()
+        };
+        let file = pcap_file(&frames);
+        let mut reader =
+            CaptureReader::from_read_with("t", Box::new(io::Cursor::new(file)), options).unwrap();
+        let mut diags = Vec::new();
+        let mut records = Vec::new();
+        while let Some(record) = reader.next_record(&mut diags) {
+            records.push(record);
+        }
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(records.len(), frames.len());
+        let mut offset = 24u64;
+        for (record, frame) in records.iter().zip(&frames) {
+            assert_eq!(record.data, *frame);
+            assert_eq!(record.offset, offset);
+            offset += 16 + frame.len() as u64;
+        }
+        // Neighbours mostly share a chunk: far fewer chunks than records.
+        let shared = records
+            .windows(2)
+            .filter(|pair| pair[0].data.shares_chunk_with(&pair[1].data))
+            .count();
+        assert!(shared > records.len() / 2, "{shared} of {}", records.len());
+    }
+
+    /// A little-endian pcapng: one Ethernet interface, then `count` 60-byte frames, each after a
+    /// custom block of `gap` bytes.
+    fn sparse_pcapng(count: usize, gap: u32) -> Vec<u8> {
+        let mut file = Vec::new();
+        let u32s = |file: &mut Vec<u8>, values: &[u32]| {
+            for v in values {
+                file.extend_from_slice(&v.to_le_bytes());
+            }
+        };
+        // Section header: version 1.0, section length unknown.
+        u32s(&mut file, &[0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1]);
+        u32s(&mut file, &[u32::MAX, u32::MAX, 28]);
+        // Interface description: LINKTYPE_ETHERNET, no snaplen.
+        u32s(&mut file, &[1, 20, 1, 0, 20]);
+        for i in 0..count {
+            u32s(&mut file, &[pcapng::CUSTOM, gap, 32_473]);
+            file.resize(file.len() + gap as usize - 16, 0);
+            u32s(&mut file, &[gap]);
+            u32s(&mut file, &[6, 92, 0, 0, u32::try_from(i).unwrap(), 60, 60]);
+            file.resize(file.len() + 60, 0xee);
+            u32s(&mut file, &[92]);
+        }
+        file
+    }
+
+    /// Small frames far apart each hold a chunk of their own: a batch stops once its chunks add up
+    /// to twice its byte budget, however few frame bytes it has.
+    #[test]
+    fn batches_of_sparse_frames_hold_bounded_memory() {
+        let options = ReaderOptions {
+            buffer_size: 4096,
+            ..ReaderOptions::default()
+        };
+        let file = sparse_pcapng(2000, 3000);
+        let mut reader =
+            CaptureReader::from_read_with("t", Box::new(io::Cursor::new(file)), options).unwrap();
+        let mut diags = Vec::new();
+        let max_bytes = 64 << 10;
+        let mut frames = 0;
+        loop {
+            let batch = reader.read_batch(100_000, max_bytes, &mut diags);
+            if batch.is_empty() {
+                break;
+            }
+            let mut held = 0;
+            for (i, record) in batch.iter().enumerate() {
+                assert_eq!(record.data, [0xee; 60]);
+                held += record
+                    .data
+                    .held_beyond(i.checked_sub(1).map(|p| &batch[p].data));
+            }
+            assert!(held <= 2 * max_bytes + 4096, "{held} bytes held");
+            assert!(batch.len() < 100, "{} frames", batch.len());
+            frames += batch.len();
+        }
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(frames, 2000);
+    }
+
+    /// Reading batch after batch, dropping each before the next (as the scan does), reuses the
+    /// same few chunks however long the input.
+    #[test]
+    fn chunks_are_reused_batch_after_batch() {
+        let frames = frames(5000);
+        let options = ReaderOptions {
+            buffer_size: 4096,
+            ..ReaderOptions::default()
+        };
+        let file = pcap_file(&frames);
+        let total = file.len();
+        let mut reader =
+            CaptureReader::from_read_with("t", Box::new(io::Cursor::new(file)), options).unwrap();
+        let mut diags = Vec::new();
+        let mut read = 0;
+        loop {
+            let batch = reader.read_batch(64, 1 << 20, &mut diags);
+            if batch.is_empty() {
+                break;
+            }
+            for record in &batch {
+                assert_eq!(
+                    record.data,
+                    frames[usize::try_from(record.frame).unwrap() - 1]
+                );
+            }
+            read += batch.len();
+        }
+        assert_eq!(read, frames.len());
+        assert_eq!(reader.offset(), total as u64);
+        // A batch of 64 frames spans about 12 chunks of 4 KB; the input, about 1000.
+        let allocated = reader.buf.chunks_allocated();
+        assert!(allocated <= 20, "{allocated} chunks allocated");
     }
 }

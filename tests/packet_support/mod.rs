@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use etherparse::PacketBuilder;
-use mmsleak::capture::{Record, linktype};
+use mmsleak::capture::{Record, RecordData, linktype};
 use mmsleak::time::Timestamp;
 
 pub const CLIENT4: [u8; 4] = [192, 0, 2, 10];
@@ -29,7 +29,7 @@ pub fn record_at(link_type: u32, data: Vec<u8>, frame: u64, secs: i64) -> Record
         ts: Timestamp::new(1_700_000_000 + secs, 0, 6),
         link_type,
         orig_len: data.len() as u32,
-        data,
+        data: RecordData::owned(data),
     }
 }
 

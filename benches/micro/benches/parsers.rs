@@ -11,7 +11,7 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mmsleak::capture::{Record, linktype};
+use mmsleak::capture::{Record, RecordData, linktype};
 use mmsleak::flow::{Direction, FlowConfig, FlowEvent, FlowSink, FlowTable, Verdict};
 use mmsleak::packet::{Decoded, Packet, decode_record};
 use mmsleak::proto::http::HttpConnection;
@@ -52,7 +52,7 @@ fn record(frame: u64, data: Vec<u8>) -> Record {
         ts: ts(frame),
         link_type: linktype::ETHERNET,
         orig_len: data.len() as u32,
-        data,
+        data: RecordData::owned(data),
     }
 }
 
