@@ -453,6 +453,11 @@ impl HttpConnection {
             }
             _ => {}
         }
+        let bytes = self.skip_unkept_body(dir, bytes, frame, ts, diags);
+        if bytes.is_empty() {
+            return;
+        }
+        let half = self.half_mut(dir);
         half.buf.extend_from_slice(bytes);
         half.spans.push_back(Span {
             frame,
@@ -463,6 +468,76 @@ impl HttpConnection {
         if let Some(other) = self.wake.take() {
             self.process(other, diags);
         }
+    }
+
+    /// The fast path for traffic that is not MMS: body bytes of a message whose body is not kept
+    /// (its head showed a content type that cannot be MMS) are counted and their frame noted,
+    /// but not copied. Only bytes strictly inside a stretch of known length are skipped (the
+    /// last byte goes the ordinary way, which ends the message), and only when nothing is
+    /// buffered before them. Returns the bytes left for the ordinary path.
+    fn skip_unkept_body<'b>(
+        &mut self,
+        dir: Direction,
+        bytes: &'b [u8],
+        frame: u64,
+        ts: Timestamp,
+        diags: &mut Vec<Diagnostic>,
+    ) -> &'b [u8] {
+        let max_frames = self.limits.max_frames_per_message;
+        let half = self.half_mut(dir);
+        if !half.avail().is_empty() || !half.msg.as_ref().is_some_and(|m| !m.keep_body) {
+            return bytes;
+        }
+        let HalfState::Body(body) = half.state else {
+            return bytes;
+        };
+        let len = bytes.len() as u64;
+        let (skip, next) = match body {
+            BodyState::Length { remaining } if remaining > 1 => {
+                let skip = len.min(remaining - 1);
+                (skip, BodyState::Length {
+                    remaining: remaining - skip,
+                })
+            }
+            BodyState::Chunked(ChunkPhase::Data { remaining }) if remaining > 1 => {
+                let skip = len.min(remaining - 1);
+                (skip, BodyState::Chunked(ChunkPhase::Data {
+                    remaining: remaining - skip,
+                }))
+            }
+            BodyState::UntilClose => (len, BodyState::UntilClose),
+            _ => return bytes,
+        };
+        let Ok(skip_len) = usize::try_from(skip) else {
+            return bytes;
+        };
+        let Some((_, rest)) = bytes.split_at_checked(skip_len) else {
+            return bytes;
+        };
+        if skip_len == 0 {
+            return bytes;
+        }
+        half.state = HalfState::Body(next);
+        half.at_stream_start = false;
+        half.head_scan_from = 0;
+        let mut capped = false;
+        if let Some(msg) = half.msg.as_mut() {
+            msg.body_len_on_wire = msg.body_len_on_wire.saturating_add(skip);
+            msg.encoded_len = msg.encoded_len.saturating_add(skip);
+            capped = msg.note_frame(frame, ts, max_frames);
+        }
+        if capped {
+            diags.push(
+                Diagnostic::new(
+                    Layer::Limit,
+                    format!(
+                        "http: message spans more than {max_frames} frames: later frames not listed"
+                    ),
+                )
+                .at_frame(frame),
+            );
+        }
+        rest
     }
 
     /// `len` bytes of one direction were not captured.
