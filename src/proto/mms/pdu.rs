@@ -6,7 +6,7 @@ use super::tables::{
     MBOX_UNITS, MESSAGE_TYPES, MM_FLAG_ACTIONS, MmsField, ValueKind, message_type_name, token_name,
 };
 use crate::proto::wsp::encoding::{ContentType, DecodeIssue, EncodedString, Version};
-use crate::proto::wsp::headers::WspHeader;
+use crate::proto::wsp::headers::{WspHeader, hex};
 use crate::time::Timestamp;
 use serde::Serialize;
 use sha2::Digest as _;
@@ -217,10 +217,6 @@ impl MmsHeader {
 
 fn date_string(secs: u64) -> String {
     Timestamp::new(i64::try_from(secs).unwrap_or(i64::MAX), 0, 0).to_rfc3339()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn value_string(kind: ValueKind, value: &MmsValue) -> String {
