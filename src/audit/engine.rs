@@ -296,7 +296,7 @@ pub fn audit(transfers: &[TransferRecord], config: &AuditConfig) -> Vec<Finding>
             .unwrap_or_default()
     };
     let mut audit = MessageAudit::new(config);
-    for mi in 0..correlation.groups.len() {
+    for mi in 0..correlation.len() {
         let Some((m, members)) = correlation.message(mi, id, &mut facts) else {
             continue;
         };

@@ -379,9 +379,8 @@ impl FlowSink for Dispatcher {
                         Some(FlowProto::Wap(_)) => {
                             self.wap.end_flow(flow.0, ts, &mut self.out.diagnostics);
                             self.collect_wap();
-                            if !self.out.flows.contains_key(&flow.0) {
-                                self.infos.remove(&flow.0);
-                            }
+                            // What the flow produced carries its own copy of the info.
+                            self.infos.remove(&flow.0);
                         }
                         Some(FlowProto::Tcp(mut state)) => {
                             if frame >= state.last_frame {

@@ -10,7 +10,7 @@ use super::TransferRecord;
 use super::entry::{NodeKind, TransferFacts, key_digest, location_digest};
 use crate::report::model::{Message, TimelineEntry};
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// A content location as a comparison key: scheme and host lower-cased, no fragment, no default
 /// port, so `HTTP://MMSC.example.com:80/x` and `http://mmsc.example.com/x` match.
@@ -97,8 +97,11 @@ impl NodeRef {
 /// The messages of a run: which PDUs and requests belong together.
 #[derive(Debug, Clone, Default)]
 pub struct Correlation {
-    /// Per message (ids `M1`, `M2`, ... in this order): its members in time order.
-    pub groups: Vec<Vec<NodeRef>>,
+    /// The members of every message, message after message (ids `M1`, `M2`, ... in this
+    /// order), each message's in time order.
+    members: Vec<NodeRef>,
+    /// Where each message's members start in `members`.
+    starts: Vec<u32>,
     /// Per transfer: the first message it belongs to.
     pub message_of: Vec<Option<u32>>,
 }
@@ -114,8 +117,9 @@ struct Request {
     transfer: u32,
     key: u128,
     frame: u64,
-    /// The transfer's m-retrieve-conf nodes (an m-retrieve-conf to the client answers it).
-    retrieve_confs: Vec<usize>,
+    /// The transfer's m-retrieve-conf nodes, `retrieve_confs[from..to]` (an m-retrieve-conf to
+    /// the client answers it).
+    retrieve_confs: (u32, u32),
     answered: bool,
 }
 
@@ -130,6 +134,7 @@ impl Correlation {
         let mut first_with_key: HashMap<u128, u32> = HashMap::new();
         let mut known_locations: HashSet<u128> = HashSet::new();
         let mut requests: Vec<Request> = Vec::new();
+        let mut retrieve_confs: Vec<u32> = Vec::new();
         let mut link = |i: usize, key: u128, uf: &mut UnionFind| match first_with_key.get(&key) {
             Some(&j) => uf.union(i, j as usize),
             None => {
@@ -142,7 +147,7 @@ impl Correlation {
                 continue;
             };
             when.push((f.start, f.input_index));
-            let mut retrieve_confs = Vec::new();
+            let rc_from = retrieve_confs.len() as u32;
             for (pi, p) in f.pdus.iter().enumerate() {
                 let i = nodes.len();
                 nodes.push(Node {
@@ -165,7 +170,7 @@ impl Correlation {
                     link(i, k, &mut uf);
                 }
                 if p.kind == NodeKind::RetrieveConf {
-                    retrieve_confs.push(i);
+                    retrieve_confs.push(i as u32);
                 }
             }
             if let Some(r) = &f.request {
@@ -173,7 +178,7 @@ impl Correlation {
                     transfer: ti as u32,
                     key: location_digest(&r.uri),
                     frame: r.frame,
-                    retrieve_confs,
+                    retrieve_confs: (rc_from, retrieve_confs.len() as u32),
                     answered: f.carries_retrieve_conf(),
                 });
             }
@@ -195,45 +200,70 @@ impl Correlation {
             uf.push();
             link(i, r.key, &mut uf);
             if r.answered {
-                for rc in r.retrieve_confs {
-                    uf.union(rc, i);
+                let (from, to) = r.retrieve_confs;
+                for &rc in retrieve_confs
+                    .get(from as usize..to as usize)
+                    .unwrap_or(&[])
+                {
+                    uf.union(rc as usize, i);
                 }
             }
         }
         drop(known_locations);
+        drop(retrieve_confs);
 
-        let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for i in 0..nodes.len() {
-            by_root.entry(uf.find(i)).or_default().push(i);
-        }
-        drop(uf);
-        let order = |i: &usize| {
-            let n = nodes.get(*i);
+        let order = |i: u32| {
+            let n = nodes.get(i as usize);
             let (start, input) = n
                 .and_then(|n| when.get(n.at.transfer as usize))
                 .copied()
                 .unwrap_or_default();
             (start, input, n.map_or(0, |n| n.frame))
         };
-        let mut groups: Vec<Vec<usize>> = by_root.into_values().collect();
-        for g in &mut groups {
-            g.sort_by_key(order);
+        // Members of a message are its nodes in time order (node order on ties); messages are
+        // ordered by their first member (the smallest node — the root — on ties).
+        let roots: Vec<u32> = (0..nodes.len()).map(|i| uf.find(i) as u32).collect();
+        drop(uf);
+        let mut sorted: Vec<u32> = (0..nodes.len() as u32).collect();
+        sorted.sort_unstable_by_key(|&i| (roots.get(i as usize).copied(), order(i), i));
+        // (first, end, root) of each group in `sorted`.
+        let mut groups: Vec<(u32, u32, u32)> = Vec::new();
+        for (pos, &i) in sorted.iter().enumerate() {
+            let root = roots.get(i as usize).copied().unwrap_or(0);
+            match groups.last_mut() {
+                Some(g) if g.2 == root => g.1 = pos as u32 + 1,
+                _ => groups.push((pos as u32, pos as u32 + 1, root)),
+            }
         }
-        groups.sort_by_key(|g| g.first().map(order));
-        let groups: Vec<Vec<NodeRef>> = groups
-            .into_iter()
-            .map(|g| {
-                g.into_iter()
-                    .filter_map(|i| nodes.get(i).map(|n| n.at))
-                    .collect::<Vec<_>>()
-            })
+        drop(roots);
+        let first = |g: &(u32, u32, u32)| sorted.get(g.0 as usize).copied().unwrap_or(0);
+        groups.sort_unstable_by_key(|g| (order(first(g)), g.2));
+        let mut members: Vec<NodeRef> = Vec::with_capacity(nodes.len());
+        let mut starts: Vec<u32> = Vec::with_capacity(groups.len());
+        for &(from, to, _) in &groups {
+            let group = sorted.get(from as usize..to as usize).unwrap_or(&[]);
             // A lone request with no PDU is not a message.
-            .filter(|g| g.iter().any(|n| n.pdu != NodeRef::REQUEST))
-            .collect();
+            let refs = group
+                .iter()
+                .filter_map(|&i| nodes.get(i as usize).map(|n| n.at));
+            if refs.clone().all(|n| n.pdu == NodeRef::REQUEST) {
+                continue;
+            }
+            starts.push(members.len() as u32);
+            members.extend(refs);
+        }
+        drop(groups);
+        drop(sorted);
+        drop(nodes);
 
         let mut message_of: Vec<Option<u32>> = vec![None; n];
-        for (mi, g) in groups.iter().enumerate() {
-            for node in g {
+        let mut correlation = Correlation {
+            members,
+            starts,
+            message_of: Vec::new(),
+        };
+        for mi in 0..correlation.len() {
+            for node in correlation.group(mi) {
                 if let Some(slot) = message_of.get_mut(node.transfer as usize)
                     && slot.is_none()
                 {
@@ -241,7 +271,29 @@ impl Correlation {
                 }
             }
         }
-        Correlation { groups, message_of }
+        correlation.message_of = message_of;
+        correlation
+    }
+
+    /// The number of messages.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The members of message `mi`, in time order.
+    pub fn group(&self, mi: usize) -> &[NodeRef] {
+        let Some(&from) = self.starts.get(mi) else {
+            return &[];
+        };
+        let to = self
+            .starts
+            .get(mi + 1)
+            .map_or(self.members.len(), |&t| t as usize);
+        self.members.get(from as usize..to).unwrap_or(&[])
     }
 
     /// The id (`M…`) of the first message transfer `ti` belongs to.
@@ -261,7 +313,10 @@ impl Correlation {
         transfer_id: impl Fn(usize) -> String,
         facts: &mut dyn FnMut(usize) -> Option<TransferFacts>,
     ) -> Option<(Message, Vec<(usize, TransferFacts)>)> {
-        let group = self.groups.get(mi)?;
+        if mi >= self.len() {
+            return None;
+        }
+        let group = self.group(mi);
         let mut members: Vec<(usize, TransferFacts)> = Vec::new();
         let mut message_id = None;
         let mut transaction_ids: Vec<String> = Vec::new();
@@ -345,7 +400,7 @@ pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
             .map(|t| t.transfer.id.clone())
             .unwrap_or_default()
     };
-    (0..correlation.groups.len())
+    (0..correlation.len())
         .filter_map(|mi| correlation.message(mi, id, &mut facts).map(|(m, _)| m))
         .collect()
 }

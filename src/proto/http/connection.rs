@@ -485,7 +485,7 @@ impl HttpConnection {
     ) -> &'b [u8] {
         let max_frames = self.limits.max_frames_per_message;
         let half = self.half_mut(dir);
-        if !half.avail().is_empty() || !half.msg.as_ref().is_some_and(|m| !m.keep_body) {
+        if !half.avail().is_empty() || half.msg.as_ref().is_none_or(|m| m.keep_body) {
             return bytes;
         }
         let HalfState::Body(body) = half.state else {
@@ -495,15 +495,21 @@ impl HttpConnection {
         let (skip, next) = match body {
             BodyState::Length { remaining } if remaining > 1 => {
                 let skip = len.min(remaining - 1);
-                (skip, BodyState::Length {
-                    remaining: remaining - skip,
-                })
+                (
+                    skip,
+                    BodyState::Length {
+                        remaining: remaining - skip,
+                    },
+                )
             }
             BodyState::Chunked(ChunkPhase::Data { remaining }) if remaining > 1 => {
                 let skip = len.min(remaining - 1);
-                (skip, BodyState::Chunked(ChunkPhase::Data {
-                    remaining: remaining - skip,
-                }))
+                (
+                    skip,
+                    BodyState::Chunked(ChunkPhase::Data {
+                        remaining: remaining - skip,
+                    }),
+                )
             }
             BodyState::UntilClose => (len, BodyState::UntilClose),
             _ => return bytes,
