@@ -90,9 +90,14 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
 }
 
 fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
+    // Reports run to hundreds of megabytes: write them in large pieces.
+    const BUFFER: usize = 1 << 20;
     Ok(match path {
-        Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+        Some(path) => Box::new(io::BufWriter::with_capacity(
+            BUFFER,
+            std::fs::File::create(path)?,
+        )),
+        None => Box::new(io::BufWriter::with_capacity(BUFFER, io::stdout().lock())),
     })
 }
 

@@ -4,7 +4,9 @@
 //! Inputs are processed in parallel (rayon), each by one pass of the stages; the results are
 //! merged in input order, so the report is the same whatever the number of threads.
 
-use crate::audit::engine::{AuditConfig, Draft, MessageAudit, audit_transfer, part_facts};
+use crate::audit::engine::{
+    AuditConfig, Draft, MessageAudit, audit_message, audit_transfer, part_facts,
+};
 use crate::capture::{self, CaptureError, InputSpec, ReaderOptions, linktype};
 use crate::diag::Diagnostic;
 use crate::flow::{FlowConfig, FlowKey, FlowTable};
@@ -1379,6 +1381,15 @@ enum Held<T> {
     Spilled(BlobRef),
 }
 
+impl<T> Held<T> {
+    fn spilled(&self) -> Option<BlobRef> {
+        match self {
+            Held::Spilled(blob) => Some(*blob),
+            Held::Kept(_) => None,
+        }
+    }
+}
+
 /// The end of a run, the same for both sinks: what is reported, in which order, the messages,
 /// their findings and the counts.
 struct Plan {
@@ -1488,52 +1499,104 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     summary.encrypted_transfers = sealed.iter().filter(|s| s.encrypted).count() as u64;
     summary.cleartext_transfers = summary.transfers - summary.encrypted_transfers;
 
+    drop(buf);
+    let spill = &sink.spill;
+    let read_one = |s: &Sealed| read_facts(spill, s.facts, &mut Vec::new());
+    // Correlation asks for the transfers in order: read them ahead, in parallel, a window at a
+    // time.
+    let mut window: (usize, Vec<Option<TransferFacts>>) = (0, Vec::new());
     let mut facts = |ti: usize| {
-        sealed
-            .get(ti)
-            .and_then(|s| read_facts(&sink.spill, s.facts, &mut buf))
+        if ti < window.0 || ti >= window.0 + window.1.len() {
+            let end = ti.saturating_add(PREFETCH).min(sealed.len());
+            window = (
+                ti,
+                sealed
+                    .get(ti..end)
+                    .unwrap_or(&[])
+                    .par_iter()
+                    .map(read_one)
+                    .collect(),
+            );
+        }
+        window.1.get_mut(ti - window.0).and_then(Option::take)
     };
     let correlation = Correlation::build(sealed.len(), &mut facts);
+    drop(window);
+
+    // Messages a chunk at a time: built, audited and serialised in parallel, then numbered and
+    // stored in order.
     let mut messages = Vec::with_capacity(correlation.len());
     let mut message_findings = Vec::new();
     let mut next_finding = transfer_findings;
     let mut audit = MessageAudit::new(&config.audit);
-    let mut hold_finding = |f: Finding, held: &mut Vec<Held<Finding>>| -> Result<(), ScanError> {
-        counts.add(f.severity);
-        held.push(match sink.format {
-            None => Held::Kept(Box::new(f)),
-            Some(format) => {
-                let bytes = stream::item(format, "finding", &f).map_err(ScanError::Output)?;
-                Held::Spilled(spill_blob(&sink.spill, &bytes)?)
-            }
-        });
-        Ok(())
-    };
-    for mi in 0..correlation.len() {
-        let Some((m, members)) = correlation.message(mi, transfer_id, &mut facts) else {
-            continue;
-        };
-        for d in audit.message(&m, &members) {
-            next_finding += 1;
-            hold_finding(
-                d.finish(format!("F{next_finding}"), None, None),
-                &mut message_findings,
-            )?;
+    let mut start = 0usize;
+    while start < correlation.len() {
+        let end = start.saturating_add(PREFETCH).min(correlation.len());
+        let built: Vec<Option<(Message, Vec<Draft>, _)>> = (start..end)
+            .into_par_iter()
+            .map(|mi| {
+                let mut buf = Vec::new();
+                let mut facts = |ti: usize| {
+                    sealed
+                        .get(ti)
+                        .and_then(|s| read_facts(spill, s.facts, &mut buf))
+                };
+                let (m, members) = correlation.message(mi, transfer_id, &mut facts)?;
+                let (drafts, token) = audit_message(&config.audit, &m, &members);
+                Some((m, drafts, token))
+            })
+            .collect();
+        // Ids in order; then the items serialised in parallel.
+        let mut numbered: Vec<(Message, Vec<Finding>)> = Vec::with_capacity(built.len());
+        for (m, drafts, token) in built.into_iter().flatten() {
+            audit.add_token(token);
+            let findings = drafts
+                .into_iter()
+                .map(|d| {
+                    next_finding += 1;
+                    d.finish(format!("F{next_finding}"), None, None)
+                })
+                .collect();
+            numbered.push((m, findings));
         }
-        messages.push(match sink.format {
-            None => Held::Kept(Box::new(m)),
-            Some(format) => {
-                let bytes = stream::item(format, "message", &m).map_err(ScanError::Output)?;
-                Held::Spilled(spill_blob(&sink.spill, &bytes)?)
+        type Bytes = io::Result<Option<Vec<u8>>>;
+        let serialised: Vec<(Bytes, Vec<Bytes>)> = numbered
+            .par_iter()
+            .map(|(m, findings)| {
+                let m = sink
+                    .format
+                    .map(|f| stream::item(f, "message", m))
+                    .transpose();
+                let f = findings
+                    .iter()
+                    .map(|x| {
+                        sink.format
+                            .map(|f| stream::item(f, "finding", x))
+                            .transpose()
+                    })
+                    .collect();
+                (m, f)
+            })
+            .collect();
+        for ((m, findings), (m_bytes, f_bytes)) in numbered.into_iter().zip(serialised) {
+            for (f, bytes) in findings.into_iter().zip(f_bytes) {
+                counts.add(f.severity);
+                message_findings.push(hold(f, bytes.map_err(ScanError::Output)?, spill)?);
             }
-        });
+            messages.push(hold(m, m_bytes.map_err(ScanError::Output)?, spill)?);
+        }
+        start = end;
     }
     for d in audit.finish() {
         next_finding += 1;
-        hold_finding(
-            d.finish(format!("F{next_finding}"), None, None),
-            &mut message_findings,
-        )?;
+        let f = d.finish(format!("F{next_finding}"), None, None);
+        counts.add(f.severity);
+        let bytes = sink
+            .format
+            .map(|format| stream::item(format, "finding", &f))
+            .transpose()
+            .map_err(ScanError::Output)?;
+        message_findings.push(hold(f, bytes, spill)?);
     }
     summary.messages = messages.len() as u64;
     summary.findings = counts;
@@ -1545,6 +1608,17 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         correlation,
         messages,
         message_findings,
+    })
+}
+
+/// Transfers (or messages) read, built or written ahead in parallel at a time.
+const PREFETCH: usize = 1024;
+
+/// A message or finding: kept, or (when it was serialised) stored in the spill.
+fn hold<T>(value: T, bytes: Option<Vec<u8>>, spill: &Spill) -> Result<Held<T>, ScanError> {
+    Ok(match bytes {
+        None => Held::Kept(Box::new(value)),
+        Some(bytes) => Held::Spilled(spill_blob(spill, &bytes)?),
     })
 }
 
@@ -1657,80 +1731,133 @@ fn write_stream(
         &plan.inputs,
         &plan.summary,
     )?;
-    let mut buf = Vec::new();
     let corrupt = || io::Error::other("the report's temporary file is damaged");
-    w.section("transfers")?;
-    for (ti, s) in plan.sealed.iter().enumerate() {
-        let Payload::Spilled(blob) = s.payload else {
-            return Err(corrupt());
-        };
-        let head = BlobRef {
-            at: blob.at,
-            len: s.split.min(blob.len),
-        };
-        spill.read(head, &mut buf)?;
-        let mut r = BlobReader::new(&buf);
-        let (Some(len), Some(id_at)) = (r.u32(), r.u32()) else {
-            return Err(corrupt());
-        };
-        let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
-        let id = transfer_id(ti);
-        w.item(|out| stream::write_spliced(out, bytes, &[(id_at, Some(&id))]))?;
-    }
-    w.section("messages")?;
-    for m in &plan.messages {
-        let Held::Spilled(blob) = m else {
-            return Err(corrupt());
-        };
-        spill.read(*blob, &mut buf)?;
-        w.item(|out| out.write_all(&buf))?;
-    }
-    w.section("findings")?;
-    let mut next = 0u64;
-    for (ti, s) in plan.sealed.iter().enumerate() {
-        if s.findings == 0 {
-            continue;
-        }
-        let Payload::Spilled(blob) = s.payload else {
-            return Err(corrupt());
-        };
-        let tail = BlobRef {
-            at: blob.at + u64::from(s.split),
-            len: blob.len.saturating_sub(s.split),
-        };
-        spill.read(tail, &mut buf)?;
-        let mut r = BlobReader::new(&buf);
-        let tid = transfer_id(ti);
-        let message = plan.correlation.message_id_of(ti);
-        for _ in 0..s.findings {
-            let (Some(len), Some(id_at), Some(t_at), Some(m_at)) =
-                (r.u32(), r.u32(), r.u32(), r.u32())
-            else {
-                return Err(corrupt());
+    // The blobs to copy out, in output order: each transfer, each message, each transfer's
+    // findings, each message finding.
+    let n = plan.sealed.len();
+    let blob_of = |k: usize| -> Option<BlobRef> {
+        let (m, f) = (plan.messages.len(), plan.message_findings.len());
+        if k < n {
+            let s = plan.sealed.get(k)?;
+            let Payload::Spilled(b) = s.payload else {
+                return None;
             };
-            let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
-            next += 1;
-            let fid = format!("F{next}");
-            w.item(|out| {
-                stream::write_spliced(
-                    out,
-                    bytes,
-                    &[
-                        (id_at, Some(&fid)),
-                        (t_at, Some(&tid)),
-                        (m_at, message.as_deref()),
-                    ],
-                )
-            })?;
+            Some(BlobRef {
+                at: b.at,
+                len: s.split.min(b.len),
+            })
+        } else if k < n + m {
+            plan.messages.get(k - n)?.spilled()
+        } else if k < 2 * n + m {
+            let s = plan.sealed.get(k - n - m)?;
+            let Payload::Spilled(b) = s.payload else {
+                return None;
+            };
+            Some(BlobRef {
+                at: b.at + u64::from(s.split),
+                len: if s.findings == 0 {
+                    0
+                } else {
+                    b.len.saturating_sub(s.split)
+                },
+            })
+        } else if k < 2 * n + m + f {
+            plan.message_findings.get(k - 2 * n - m)?.spilled()
+        } else {
+            None
         }
-    }
-    for f in &plan.message_findings {
-        let Held::Spilled(blob) = f else {
-            return Err(corrupt());
+    };
+    let total = 2 * n + plan.messages.len() + plan.message_findings.len();
+    // A reading thread fetches the blobs a window ahead while this one writes: reading the spill
+    // and writing the report overlap.
+    std::thread::scope(|scope| -> io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<Vec<u8>>>>(2);
+        scope.spawn(move || {
+            let mut k = 0;
+            while k < total {
+                let end = k.saturating_add(PREFETCH).min(total);
+                let chunk = (k..end)
+                    .map(|i| {
+                        let blob = blob_of(i).ok_or_else(corrupt)?;
+                        let mut buf = Vec::new();
+                        spill.read(blob, &mut buf).map(|()| buf)
+                    })
+                    .collect();
+                if tx.send(chunk).is_err() {
+                    break;
+                }
+                k = end;
+            }
+        });
+        let mut k = 0usize;
+        let mut next_finding = 0u64;
+        let mut sections = ["transfers", "messages", "findings"].into_iter();
+        let mut open_until = |w: &mut StreamWriter<'_>, upto: usize, opened: &mut usize| {
+            while *opened < upto {
+                if let Some(name) = sections.next() {
+                    w.section(name)?;
+                }
+                *opened += 1;
+            }
+            io::Result::Ok(())
         };
-        spill.read(*blob, &mut buf)?;
-        w.item(|out| out.write_all(&buf))?;
-    }
+        let mut opened = 0;
+        open_until(&mut w, 1, &mut opened)?;
+        for chunk in rx {
+            for buf in chunk? {
+                if k >= n {
+                    open_until(&mut w, 2, &mut opened)?;
+                }
+                if k >= n + plan.messages.len() {
+                    open_until(&mut w, 3, &mut opened)?;
+                }
+                if k < n {
+                    let mut r = BlobReader::new(&buf);
+                    let (Some(len), Some(id_at)) = (r.u32(), r.u32()) else {
+                        return Err(corrupt());
+                    };
+                    let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
+                    let id = transfer_id(k);
+                    w.item(|out| stream::write_spliced(out, bytes, &[(id_at, Some(&id))]))?;
+                } else if (n + plan.messages.len()..2 * n + plan.messages.len()).contains(&k) {
+                    let ti = k - n - plan.messages.len();
+                    let findings = plan.sealed.get(ti).map_or(0, |s| s.findings);
+                    let mut r = BlobReader::new(&buf);
+                    let tid = transfer_id(ti);
+                    let message = plan.correlation.message_id_of(ti);
+                    for _ in 0..findings {
+                        let (Some(len), Some(id_at), Some(t_at), Some(m_at)) =
+                            (r.u32(), r.u32(), r.u32(), r.u32())
+                        else {
+                            return Err(corrupt());
+                        };
+                        let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
+                        next_finding += 1;
+                        let fid = format!("F{next_finding}");
+                        w.item(|out| {
+                            stream::write_spliced(
+                                out,
+                                bytes,
+                                &[
+                                    (id_at, Some(&fid)),
+                                    (t_at, Some(&tid)),
+                                    (m_at, message.as_deref()),
+                                ],
+                            )
+                        })?;
+                    }
+                } else {
+                    w.item(|out| out.write_all(&buf))?;
+                }
+                k += 1;
+            }
+        }
+        if k < total {
+            return Err(corrupt());
+        }
+        // Sections that had no item at all.
+        open_until(&mut w, 3, &mut opened)
+    })?;
     w.end(&plan.summary)
 }
 

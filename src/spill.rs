@@ -4,8 +4,10 @@
 //! process ends), or by memory for small runs and tests.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::Mutex;
+use std::io;
+#[cfg(not(unix))]
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Mutex, RwLock};
 
 /// Where a blob is in the spill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,13 +17,18 @@ pub struct BlobRef {
 }
 
 enum Store {
-    Memory(Vec<u8>),
-    File { file: File, len: u64 },
+    Memory(RwLock<Vec<u8>>),
+    /// Appends reserve their range under the lock, then write outside it; reads take no lock
+    /// (positional I/O), so shards and the end of the run read and write in parallel.
+    File {
+        file: File,
+        len: Mutex<u64>,
+    },
 }
 
-/// Shared by the shards of every input; each appends whole chunks under the lock.
+/// Shared by the shards of every input.
 pub struct Spill {
-    store: Mutex<Store>,
+    store: Store,
     /// The first I/O error (a full disk): reported at the end of the run, never a panic.
     error: Mutex<Option<io::Error>>,
 }
@@ -36,10 +43,32 @@ impl std::fmt::Debug for Spill {
 /// capped well below it).
 pub const MAX_BLOB: usize = u32::MAX as usize;
 
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(at))?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(buf)
+}
+
 impl Spill {
     pub fn memory() -> Self {
         Spill {
-            store: Mutex::new(Store::Memory(Vec::new())),
+            store: Store::Memory(RwLock::new(Vec::new())),
             error: Mutex::new(None),
         }
     }
@@ -47,10 +76,10 @@ impl Spill {
     /// A spill in an unnamed temporary file (in `$TMPDIR`).
     pub fn temp_file() -> io::Result<Self> {
         Ok(Spill {
-            store: Mutex::new(Store::File {
+            store: Store::File {
                 file: tempfile::tempfile()?,
-                len: 0,
-            }),
+                len: Mutex::new(0),
+            },
             error: Mutex::new(None),
         })
     }
@@ -58,22 +87,25 @@ impl Spill {
     /// Appends `bytes`; returns their offset. On an I/O error the offset is still returned (the
     /// error is kept and [`Spill::take_error`] reports it).
     pub fn append(&self, bytes: &[u8]) -> u64 {
-        let Ok(mut store) = self.store.lock() else {
-            return 0;
-        };
-        match &mut *store {
+        match &self.store {
             Store::Memory(v) => {
+                let Ok(mut v) = v.write() else {
+                    return 0;
+                };
                 let at = v.len() as u64;
                 v.extend_from_slice(bytes);
                 at
             }
             Store::File { file, len } => {
-                let at = *len;
-                let result = file
-                    .seek(SeekFrom::Start(at))
-                    .and_then(|_| file.write_all(bytes));
-                *len = len.saturating_add(bytes.len() as u64);
-                if let Err(e) = result {
+                let at = {
+                    let Ok(mut len) = len.lock() else {
+                        return 0;
+                    };
+                    let at = *len;
+                    *len = len.saturating_add(bytes.len() as u64);
+                    at
+                };
+                if let Err(e) = write_at(file, bytes, at) {
                     self.note_error(e);
                 }
                 at
@@ -84,12 +116,11 @@ impl Spill {
     /// Reads a blob into `buf` (replacing its contents).
     pub fn read(&self, blob: BlobRef, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| io::Error::other("spill lock poisoned"))?;
-        match &mut *store {
+        match &self.store {
             Store::Memory(v) => {
+                let v = v
+                    .read()
+                    .map_err(|_| io::Error::other("spill lock poisoned"))?;
                 let start = usize::try_from(blob.at).map_err(io::Error::other)?;
                 let bytes = v
                     .get(start..start.saturating_add(blob.len as usize))
@@ -97,9 +128,8 @@ impl Spill {
                 buf.extend_from_slice(bytes);
             }
             Store::File { file, .. } => {
-                file.seek(SeekFrom::Start(blob.at))?;
                 buf.resize(blob.len as usize, 0);
-                file.read_exact(buf)?;
+                read_at(file, buf, blob.at)?;
             }
         }
         Ok(())

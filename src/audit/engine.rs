@@ -233,11 +233,31 @@ pub fn audit_transfer(t: &TransferRecord, facts: &[PartFacts], config: &AuditCon
     drafts
 }
 
-/// The rules over messages (shared retrieval, guessable locations), message by message: `m` is
-/// message `mi`, `members` the indices of its transfers in `m.transfers` order.
+/// A message's content-location token, for the rule over all messages: message id, token,
+/// first frame.
+pub type LocationToken = (String, String, u64);
+
+/// The findings of one message (shared retrieval, guessable location), in catalog order, and
+/// its location token; `members` are the facts of its transfers in `m.transfers` order. Pure:
+/// messages can be audited in parallel, their tokens then given to [`MessageAudit`] in order.
+pub fn audit_message(
+    config: &AuditConfig,
+    m: &Message,
+    members: &[(usize, TransferFacts)],
+) -> (Vec<Draft>, Option<LocationToken>) {
+    let mut ctx = Ctx {
+        config,
+        drafts: Vec::new(),
+    };
+    let mut tokens = Vec::new();
+    message_rules(&mut ctx, m, members, &mut tokens);
+    (ctx.drafts, tokens.pop())
+}
+
+/// The rules over messages, message by message, and the one over all of them.
 pub struct MessageAudit<'a> {
     config: &'a AuditConfig,
-    tokens_for_sequence: Vec<(String, String, u64)>,
+    tokens_for_sequence: Vec<LocationToken>,
 }
 
 impl<'a> MessageAudit<'a> {
@@ -257,6 +277,11 @@ impl<'a> MessageAudit<'a> {
         };
         message_rules(&mut ctx, m, members, &mut self.tokens_for_sequence);
         ctx.drafts
+    }
+
+    /// The token of the next message, when its findings were made by [`audit_message`].
+    pub fn add_token(&mut self, token: Option<LocationToken>) {
+        self.tokens_for_sequence.extend(token);
     }
 
     /// What only all messages together show (sequential tokens); after the last message.

@@ -104,9 +104,17 @@ pub fn finding_item(format: StreamFormat, f: &Finding) -> io::Result<(Vec<u8>, [
     Ok((bytes, [id, transfer, message]))
 }
 
-/// A JSON string, or `null`.
-fn id_json(id: Option<&str>) -> io::Result<Vec<u8>> {
-    Ok(serde_json::to_vec(&id)?)
+/// An id as JSON: `"T12"` (ids are plain ASCII letters and digits), or `null`.
+fn write_id(out: &mut dyn Write, id: Option<&str>) -> io::Result<()> {
+    match id {
+        Some(id) if id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            out.write_all(b"\"")?;
+            out.write_all(id.as_bytes())?;
+            out.write_all(b"\"")
+        }
+        Some(id) => serde_json::to_writer(out, id).map_err(io::Error::from),
+        None => out.write_all(b"null"),
+    }
 }
 
 /// Writes a serialised item, replacing the `""` at each offset (ascending, or `NONE`) with the
@@ -126,7 +134,7 @@ pub fn write_spliced(
             return Err(io::Error::other("report item placeholder out of range"));
         };
         out.write_all(head)?;
-        out.write_all(&id_json(id)?)?;
+        write_id(out, id)?;
         from = at + 2;
     }
     out.write_all(bytes.get(from..).unwrap_or(&[]))
