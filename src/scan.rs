@@ -302,8 +302,9 @@ fn add_counts(total: &mut SeverityCounts, c: &Counts) {
 }
 
 /// A transfer as it waits for the end of the run: what orders it, where its facts are (see
-/// [`TransferFacts`]), and the transfer with its findings, kept or serialised. About 90 bytes:
-/// this is all the memory a reported transfer costs while the capture is read.
+/// [`TransferFacts`]), and the transfer with its findings, kept or serialised. About 90 bytes;
+/// with a streaming sink, a decided transfer waits as an index record in the spill instead
+/// ([`Sealed::encode`]) and costs no memory until the end of the run.
 struct Sealed {
     input_index: u32,
     transport: u8,
