@@ -170,18 +170,24 @@ fn main() {
                 stdout: Vec::new(),
             }
         };
-        let one = timed(
-            Command::new(exe)
-                .args(["scan", "--quiet", "--format", "json", "--threads", "1"])
-                .arg(&path)
-                .env("MMSLEAK_STATS", "1"),
-        );
-        let two = timed(
-            Command::new(exe)
-                .args(["scan", "--quiet", "--format", "json", "--threads", "2"])
-                .arg(&path)
-                .env("MMSLEAK_STATS", "1"),
-        );
+        // The report goes to a file (`--output`), as an auditor would write it, not through a
+        // pipe into this process.
+        let scan = |threads: &str| {
+            let report = dir.join(format!("report-{mb}mb-j{threads}.json"));
+            let mut run = timed(
+                Command::new(exe)
+                    .args(["scan", "--quiet", "--format", "json", "--threads", threads])
+                    .arg("--output")
+                    .arg(&report)
+                    .arg(&path)
+                    .env("MMSLEAK_STATS", "1"),
+            );
+            run.stdout = std::fs::read(&report).unwrap();
+            std::fs::remove_file(&report).unwrap();
+            run
+        };
+        let one = scan("1");
+        let two = scan("2");
         let (packets, ours) = mmsleak_counts(&two.stdout);
         assert_eq!(
             one.stdout, two.stdout,

@@ -1614,6 +1614,8 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
 
 /// Transfers (or messages) read, built or written ahead in parallel at a time.
 const PREFETCH: usize = 1024;
+/// Bytes of report items read ahead of the writer, per window (two windows wait at most).
+const READ_AHEAD: usize = 1 << 20;
 
 /// A message or finding: kept, or (when it was serialised) stored in the spill.
 fn hold<T>(value: T, bytes: Option<Vec<u8>>, spill: &Spill) -> Result<Held<T>, ScanError> {
@@ -1774,20 +1776,23 @@ fn write_stream(
     std::thread::scope(|scope| -> io::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<Vec<u8>>>>(2);
         scope.spawn(move || {
+            // Windows of at most PREFETCH items and READ_AHEAD bytes.
             let mut k = 0;
             while k < total {
-                let end = k.saturating_add(PREFETCH).min(total);
-                let chunk = (k..end)
-                    .map(|i| {
-                        let blob = blob_of(i).ok_or_else(corrupt)?;
+                let mut chunk = Vec::new();
+                let mut bytes = 0usize;
+                while k < total && chunk.len() < PREFETCH && bytes < READ_AHEAD {
+                    let read = blob_of(k).ok_or_else(corrupt).and_then(|blob| {
                         let mut buf = Vec::new();
                         spill.read(blob, &mut buf).map(|()| buf)
-                    })
-                    .collect();
-                if tx.send(chunk).is_err() {
+                    });
+                    bytes += read.as_ref().map_or(0, Vec::len);
+                    chunk.push(read);
+                    k += 1;
+                }
+                if tx.send(chunk.into_iter().collect()).is_err() {
                     break;
                 }
-                k = end;
             }
         });
         let mut k = 0usize;
