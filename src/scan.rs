@@ -984,41 +984,40 @@ impl Stages<'_> {
             self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
         }
         // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
-        // The shard of a whole packet is computed there too; only reassembled datagrams (rare)
-        // get theirs afterwards.
-        let shard_of = |p: &crate::packet::Packet<'_>| {
-            (FlowKey::from_packet(p).map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize
-        };
+        // The flow key (and so the shard) of a whole packet is computed there too; only
+        // reassembled datagrams (rare) get theirs afterwards.
+        let shard_of =
+            |key: &Option<FlowKey>| (key.map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize;
         let decoded: Vec<_> = batch
             .par_iter()
             .map(|record| {
                 let d = decode_record(record);
-                let shard = match &d {
-                    Ok(crate::packet::Decoded::Packet(p)) => Some(shard_of(p)),
+                let key = match &d {
+                    Ok(crate::packet::Decoded::Packet(p)) => Some(FlowKey::from_packet(p)),
                     _ => None,
                 };
-                (d, shard)
+                (d, key)
             })
             .collect();
         let mut packets = Vec::with_capacity(batch.len());
-        for (record, (d, shard)) in batch.iter().zip(decoded) {
+        for (record, (d, key)) in batch.iter().zip(decoded) {
             if let Some(packet) = self.decoder.absorb(record, d, &mut self.diags) {
-                let shard = shard.unwrap_or_else(|| shard_of(&packet));
+                let key = key.unwrap_or_else(|| FlowKey::from_packet(&packet));
                 // Each flow belongs to one shard (by its symmetric hash), so shards advance in
                 // parallel without locks and every flow still sees its packets in order.
-                if let Some(s) = self.shards.get_mut(shard) {
+                if let Some(s) = self.shards.get_mut(shard_of(&key)) {
                     s.queue.push(packets.len());
                 }
-                packets.push(packet);
+                packets.push((packet, key));
             }
         }
         let (name, index, config, sink) = (self.name.as_str(), self.index, self.config, self.sink);
         self.shards.par_iter_mut().for_each(|shard| {
             for &i in &shard.queue {
-                if let Some(packet) = packets.get(i) {
+                if let Some((packet, key)) = packets.get(i) {
                     shard
                         .table
-                        .push(packet, &mut shard.dispatcher, &mut shard.diags);
+                        .push_keyed(packet, *key, &mut shard.dispatcher, &mut shard.diags);
                 }
             }
             shard.queue.clear();

@@ -315,6 +315,18 @@ impl FlowTable {
         sink: &mut S,
         diags: &mut Vec<Diagnostic>,
     ) {
+        self.push_keyed(pkt, FlowKey::from_packet(pkt), sink, diags);
+    }
+
+    /// [`FlowTable::push`] with the packet's key already computed (`FlowKey::from_packet`), as
+    /// the pipeline does when it picks the packet's shard.
+    pub fn push_keyed<S: FlowSink + ?Sized>(
+        &mut self,
+        pkt: &Packet<'_>,
+        key: Option<FlowKey>,
+        sink: &mut S,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         self.stats.packets = self.stats.packets.saturating_add(1);
         self.last_frame = pkt.frame;
         let now = match self.now {
@@ -324,7 +336,7 @@ impl FlowTable {
         self.now = Some(now);
         self.expire(now, pkt.frame, sink);
 
-        let Some(key) = FlowKey::from_packet(pkt) else {
+        let Some(key) = key else {
             self.stats.packets_other_protocol = self.stats.packets_other_protocol.saturating_add(1);
             return;
         };

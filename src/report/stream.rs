@@ -26,26 +26,81 @@ struct Line<'a, T: Serialize> {
     data: &'a T,
 }
 
+/// serde_json's pretty layout (two spaces per level) for a value nested `depth` levels deep, so
+/// that an item serialised on its own is byte for byte what the whole report would hold.
+struct NestedPretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl NestedPretty {
+    fn newline<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+        const PAD: &[u8; 64] = &[b' '; 64];
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        let mut left = self.level * 2;
+        while left > 0 {
+            let n = left.min(PAD.len());
+            w.write_all(PAD.get(..n).unwrap_or(PAD))?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level = self.level.saturating_sub(1);
+        if self.has_value {
+            // A newline, then the closing bracket at the parent's level.
+            self.newline(w, true)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// `value` pretty-printed as an element nested `depth` levels deep (two spaces each).
 fn pretty_at<T: Serialize>(value: &T, depth: usize) -> io::Result<Vec<u8>> {
-    let flat = serde_json::to_vec_pretty(value)?;
-    if depth == 0 {
-        return Ok(flat);
-    }
-    // JSON strings never hold a raw newline: every newline starts a new line of structure.
-    let pad = [b' '; 64];
-    let pad = pad.get(..depth * 2).unwrap_or(&pad);
-    let lines = flat.iter().filter(|&&b| b == b'\n').count();
-    let mut out = Vec::with_capacity(flat.len() + lines * pad.len());
-    let mut pieces = flat.split(|&b| b == b'\n');
-    if let Some(first) = pieces.next() {
-        out.extend_from_slice(first);
-    }
-    for piece in pieces {
-        out.push(b'\n');
-        out.extend_from_slice(pad);
-        out.extend_from_slice(piece);
-    }
+    let mut out = Vec::with_capacity(1024);
+    let formatter = NestedPretty {
+        level: depth,
+        has_value: false,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value.serialize(&mut ser)?;
     Ok(out)
 }
 
@@ -260,6 +315,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, br#"{"id":"F1","transfer":"T2","message":null}"#);
+    }
+
+    #[test]
+    fn nested_pretty_at_depth_zero_is_serde_jsons_pretty() {
+        let v = serde_json::json!({
+            "a": [], "b": {}, "c": [1, [2, []], {"d": null, "e": {}}],
+            "f": "x\ny \u{1} \"q\"", "g": [{"h": [true, false]}], "i": 1.5
+        });
+        assert_eq!(
+            pretty_at(&v, 0).unwrap(),
+            serde_json::to_vec_pretty(&v).unwrap()
+        );
+        assert_eq!(pretty_at(&[0u8; 0], 0).unwrap(), b"[]");
     }
 
     #[test]
