@@ -1257,36 +1257,65 @@ fn run_source<S: RecordSource + Send>(
 }
 
 /// Runs the pipeline over every input (in parallel) into `sink`.
+/// The worker threads `--threads` asks for (the global pool when it says nothing).
+enum Pool {
+    Global,
+    Own(rayon::ThreadPool),
+}
+
+impl Pool {
+    fn new(config: &ScanConfig) -> Result<Pool, ScanError> {
+        Ok(match config.threads {
+            Some(n) => Pool::Own(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()
+                    .map_err(|e| ScanError::Threads(e.to_string()))?,
+            ),
+            None => Pool::Global,
+        })
+    }
+
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self {
+            Pool::Global => f(),
+            Pool::Own(pool) => pool.install(f),
+        }
+    }
+
+    fn threads(&self) -> usize {
+        match self {
+            Pool::Global => rayon::current_num_threads(),
+            Pool::Own(pool) => pool.current_num_threads(),
+        }
+    }
+}
+
+/// Runs the pipeline over every input (in parallel) into `sink`.
 fn run_inputs(
     paths: &[PathBuf],
     config: &ScanConfig,
     sink: &Sink,
+    pool: &Pool,
 ) -> Result<Vec<InputResult>, ScanError> {
     let inputs = capture::expand_inputs(paths)?;
     // An expression libpcap rejects is a usage error, before any input is read.
     RecordFilter::new(config)?;
-    let run = || -> Vec<InputResult> {
+    Ok(pool.install(|| {
         inputs
             .par_iter()
             .enumerate()
             .map(|(i, spec)| scan_input(i, spec, config, sink))
             .collect()
-    };
-    match config.threads {
-        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| ScanError::Threads(e.to_string()))?
-            .install(run)),
-        None => Ok(run()),
-    }
+    }))
 }
 
 /// Runs the pipeline over `paths` (files, folders, `-`) and returns the whole report.
 pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanError> {
     let sink = Sink::memory();
-    let results = run_inputs(paths, config, &sink)?;
-    into_outcome(plan(results, config, &sink)?)
+    let pool = Pool::new(config)?;
+    let results = run_inputs(paths, config, &sink, &pool)?;
+    into_outcome(pool.install(|| plan(results, config, &sink))?)
 }
 
 /// What a streamed scan tells besides the report it wrote.
@@ -1311,8 +1340,9 @@ pub fn scan_to(
 ) -> Result<StreamOutcome, ScanError> {
     let started = std::time::Instant::now();
     let sink = Sink::streaming(format).map_err(ScanError::Spill)?;
-    let results = run_inputs(paths, config, &sink)?;
-    let mut outcome = finish_stream(results, config, &sink, format, out)?;
+    let pool = Pool::new(config)?;
+    let results = run_inputs(paths, config, &sink, &pool)?;
+    let mut outcome = finish_stream(results, config, &sink, &pool, format, out)?;
     let later: std::time::Duration = outcome.phases.iter().skip(1).map(|p| p.1).sum();
     if let Some(read) = outcome.phases.first_mut() {
         read.1 = started.elapsed().saturating_sub(later);
@@ -1324,14 +1354,15 @@ fn finish_stream(
     results: Vec<InputResult>,
     config: &ScanConfig,
     sink: &Sink,
+    pool: &Pool,
     format: StreamFormat,
     out: &mut dyn Write,
 ) -> Result<StreamOutcome, ScanError> {
     let started = std::time::Instant::now();
-    let plan = plan(results, config, sink)?;
+    let plan = pool.install(|| plan(results, config, sink))?;
     let planned = started.elapsed();
     // A write error on the spill shows as damage when reading it back: report the cause.
-    let written = write_stream(&plan, sink, format, out);
+    let written = write_stream(&plan, sink, format, pool.threads() > 1, out);
     let wrote = started.elapsed().saturating_sub(planned);
     if let Some(e) = sink.spill.take_error() {
         return Err(ScanError::Spill(e));
@@ -1358,7 +1389,8 @@ pub fn scan_source<S: RecordSource + Send>(
 ) -> Result<ScanOutcome, ScanError> {
     let sink = Sink::memory();
     let result = run_source(0, name.to_owned(), reader, config, &sink);
-    into_outcome(plan(vec![result], config, &sink)?)
+    let pool = Pool::new(config)?;
+    into_outcome(pool.install(|| plan(vec![result], config, &sink))?)
 }
 
 /// One record source through the whole pipeline, the report streamed to `out` (see
@@ -1372,7 +1404,8 @@ pub fn scan_source_to<S: RecordSource + Send>(
 ) -> Result<StreamOutcome, ScanError> {
     let sink = Sink::streaming(format).map_err(ScanError::Spill)?;
     let result = run_source(0, name.to_owned(), reader, config, &sink);
-    finish_stream(vec![result], config, &sink, format, out)
+    let pool = Pool::new(config)?;
+    finish_stream(vec![result], config, &sink, &pool, format, out)
 }
 
 /// A message or message finding: kept, or serialised whole in the spill.
@@ -1382,6 +1415,13 @@ enum Held<T> {
 }
 
 impl<T> Held<T> {
+    fn blob_mut(&mut self) -> Option<&mut BlobRef> {
+        match self {
+            Held::Spilled(blob) => Some(blob),
+            Held::Kept(_) => None,
+        }
+    }
+
     fn spilled(&self) -> Option<BlobRef> {
         match self {
             Held::Spilled(blob) => Some(*blob),
@@ -1578,12 +1618,49 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
                 (m, f)
             })
             .collect();
+        // One append per chunk: the items' places are relative to the chunk until it is stored.
+        let mut chunk = Vec::new();
+        let first_message = messages.len();
+        let first_finding = message_findings.len();
+        let place = |bytes: Option<Vec<u8>>, chunk: &mut Vec<u8>| -> Result<_, ScanError> {
+            Ok(match bytes {
+                None => None,
+                Some(bytes) => {
+                    let at = chunk.len() as u64;
+                    chunk.extend_from_slice(&bytes);
+                    let len = u32::try_from(bytes.len()).map_err(|_| {
+                        ScanError::Spill(io::Error::other("report item over 4 GiB"))
+                    })?;
+                    Some(BlobRef { at, len })
+                }
+            })
+        };
         for ((m, findings), (m_bytes, f_bytes)) in numbered.into_iter().zip(serialised) {
             for (f, bytes) in findings.into_iter().zip(f_bytes) {
                 counts.add(f.severity);
-                message_findings.push(hold(f, bytes.map_err(ScanError::Output)?, spill)?);
+                let blob = place(bytes.map_err(ScanError::Output)?, &mut chunk)?;
+                message_findings.push(blob.map_or_else(|| Held::Kept(Box::new(f)), Held::Spilled));
             }
-            messages.push(hold(m, m_bytes.map_err(ScanError::Output)?, spill)?);
+            let blob = place(m_bytes.map_err(ScanError::Output)?, &mut chunk)?;
+            messages.push(blob.map_or_else(|| Held::Kept(Box::new(m)), Held::Spilled));
+        }
+        if !chunk.is_empty() {
+            let base = spill.append(&chunk);
+            let stored = messages
+                .get_mut(first_message..)
+                .into_iter()
+                .flatten()
+                .map(Held::blob_mut)
+                .chain(
+                    message_findings
+                        .get_mut(first_finding..)
+                        .into_iter()
+                        .flatten()
+                        .map(Held::blob_mut),
+                );
+            for blob in stored.flatten() {
+                blob.at += base;
+            }
         }
         start = end;
     }
@@ -1613,8 +1690,6 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
 
 /// Transfers (or messages) read, built or written ahead in parallel at a time.
 const PREFETCH: usize = 1024;
-/// Bytes of report items read ahead of the writer, per window (two windows wait at most).
-const READ_AHEAD: usize = 1 << 20;
 
 /// A message or finding: kept, or (when it was serialised) stored in the spill.
 fn hold<T>(value: T, bytes: Option<Vec<u8>>, spill: &Spill) -> Result<Held<T>, ScanError> {
@@ -1718,12 +1793,73 @@ fn into_outcome(plan: Plan) -> Result<ScanOutcome, ScanError> {
 
 /// Writes the report of a streamed run: the transfers and findings come back from the spill one
 /// by one, with their ids put in.
+/// Writes the report of a streamed run: the transfers and findings come back from the spill one
+/// by one, with their ids put in. With more than one thread, rendering (reading the spill,
+/// splicing ids) and writing the output overlap.
 fn write_stream(
     plan: &Plan,
     sink: &Sink,
     format: StreamFormat,
+    threaded: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if !threaded {
+        return render(plan, sink, format, out);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    std::thread::scope(|scope| {
+        let renderer = scope.spawn(move || {
+            let mut w = ChannelWriter {
+                buf: Vec::with_capacity(RENDER_CHUNK),
+                tx,
+            };
+            render(plan, sink, format, &mut w).and_then(|()| w.flush())
+        });
+        let mut written = Ok(());
+        for chunk in rx {
+            if let Err(e) = out.write_all(&chunk) {
+                written = Err(e);
+                break;
+            }
+        }
+        // Dropping the receiver (on a write error) stops the renderer at its next chunk.
+        let rendered = renderer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the report writer stopped")));
+        written.and(rendered)
+    })
+}
+
+/// Bytes rendered before they are handed to the writing thread.
+const RENDER_CHUNK: usize = 1 << 20;
+
+/// A `Write` that hands full chunks to another thread.
+struct ChannelWriter {
+    buf: Vec<u8>,
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= RENDER_CHUNK {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(RENDER_CHUNK));
+        self.tx
+            .send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "report output closed"))
+    }
+}
+
+fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -> io::Result<()> {
     let spill = &sink.spill;
     let mut w = StreamWriter::begin(
         out,
@@ -1770,30 +1906,8 @@ fn write_stream(
         }
     };
     let total = 2 * n + plan.messages.len() + plan.message_findings.len();
-    // A reading thread fetches the blobs a window ahead while this one writes: reading the spill
-    // and writing the report overlap.
-    std::thread::scope(|scope| -> io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<Vec<u8>>>>(2);
-        scope.spawn(move || {
-            // Windows of at most PREFETCH items and READ_AHEAD bytes.
-            let mut k = 0;
-            while k < total {
-                let mut chunk = Vec::new();
-                let mut bytes = 0usize;
-                while k < total && chunk.len() < PREFETCH && bytes < READ_AHEAD {
-                    let read = blob_of(k).ok_or_else(corrupt).and_then(|blob| {
-                        let mut buf = Vec::new();
-                        spill.read(blob, &mut buf).map(|()| buf)
-                    });
-                    bytes += read.as_ref().map_or(0, Vec::len);
-                    chunk.push(read);
-                    k += 1;
-                }
-                if tx.send(chunk.into_iter().collect()).is_err() {
-                    break;
-                }
-            }
-        });
+    let mut buf = Vec::new();
+    {
         let mut k = 0usize;
         let mut next_finding = 0u64;
         let mut sections = ["transfers", "messages", "findings"].into_iter();
@@ -1808,8 +1922,10 @@ fn write_stream(
         };
         let mut opened = 0;
         open_until(&mut w, 1, &mut opened)?;
-        for chunk in rx {
-            for buf in chunk? {
+        for _ in 0..total {
+            {
+                let blob = blob_of(k).ok_or_else(corrupt)?;
+                spill.read(blob, &mut buf)?;
                 if k >= n {
                     open_until(&mut w, 2, &mut opened)?;
                 }
@@ -1861,8 +1977,8 @@ fn write_stream(
             return Err(corrupt());
         }
         // Sections that had no item at all.
-        open_until(&mut w, 3, &mut opened)
-    })?;
+        open_until(&mut w, 3, &mut opened)?;
+    }
     w.end(&plan.summary)
 }
 
