@@ -234,17 +234,21 @@ fn frame_list(frames: &[u64]) -> String {
     text
 }
 
+/// Datagrams by key. Looked up for every record while any is pending (expiry), so with a fast
+/// hash (foldhash, randomly seeded: a capture cannot aim at its buckets).
+type KeyMap<V> = HashMap<DatagramKey, V, foldhash::fast::RandomState>;
+
 /// Reassembles IP datagrams from their fragments, within [`DefragLimits`].
 #[derive(Debug)]
 pub struct Defragmenter {
     limits: DefragLimits,
-    datagrams: HashMap<DatagramKey, Datagram>,
+    datagrams: KeyMap<Datagram>,
     /// Datagrams by creation, oldest first; entries whose id no longer matches are stale.
     order: VecDeque<(u64, DatagramKey)>,
     next_id: u64,
     held: usize,
     stats: DefragStats,
-    completed: HashMap<DatagramKey, Completed>,
+    completed: KeyMap<Completed>,
     /// Completed datagrams, oldest first; stale entries as in `order`.
     completed_order: VecDeque<(u64, DatagramKey)>,
 }
@@ -259,12 +263,12 @@ impl Defragmenter {
     pub fn new(limits: DefragLimits) -> Self {
         Defragmenter {
             limits,
-            datagrams: HashMap::new(),
+            datagrams: KeyMap::default(),
             order: VecDeque::new(),
             next_id: 0,
             held: 0,
             stats: DefragStats::default(),
-            completed: HashMap::new(),
+            completed: KeyMap::default(),
             completed_order: VecDeque::new(),
         }
     }
