@@ -10,7 +10,7 @@ use crate::audit::engine::{
 use crate::capture::{self, CaptureError, InputSpec, ReaderOptions, linktype};
 use crate::diag::Diagnostic;
 use crate::flow::{FlowConfig, FlowKey, FlowTable};
-use crate::packet::{DefragLimits, PacketDecoder, decode_record};
+use crate::packet::{Absorbed, DefragLimits, PacketDecoder, decode_record};
 use crate::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
 use crate::report::model::{
     DiagnosticReport, Finding, InputReport, Message, Report, SCHEMA, Severity, SeverityCounts,
@@ -550,13 +550,22 @@ struct ShardResult {
     locations: HashSet<u128>,
 }
 
+/// Where a packet of the batch being processed is.
+#[derive(Debug, Clone, Copy)]
+enum PacketAt {
+    /// Decoded in place, at this index of the batch.
+    Batch(usize),
+    /// Reassembled from fragments.
+    Extra(usize),
+}
+
 /// One shard: the flows whose hash falls in it, with their protocol state.
 struct Shard {
     table: FlowTable,
     dispatcher: Dispatcher,
     diags: Vec<Diagnostic>,
-    /// Indices of this batch's packets that belong to the shard.
-    queue: Vec<usize>,
+    /// This batch's packets that belong to the shard.
+    queue: Vec<PacketAt>,
     /// Transfers sealed so far, in chunks of [`SEALED_CHUNK`] (a vector that doubles would
     /// hold up to twice the memory they need).
     built: Vec<Vec<Sealed>>,
@@ -988,36 +997,50 @@ impl Stages<'_> {
         // reassembled datagrams (rare) get theirs afterwards.
         let shard_of =
             |key: &Option<FlowKey>| (key.map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize;
-        let decoded: Vec<_> = batch
+        let mut decoded: Vec<_> = batch
             .par_iter()
             .map(|record| {
                 let d = decode_record(record);
                 let key = match &d {
-                    Ok(crate::packet::Decoded::Packet(p)) => Some(FlowKey::from_packet(p)),
+                    Ok(crate::packet::Decoded::Packet(p)) => FlowKey::from_packet(p),
                     _ => None,
                 };
                 (d, key)
             })
             .collect();
-        let mut packets = Vec::with_capacity(batch.len());
-        for (record, (d, key)) in batch.iter().zip(decoded) {
-            if let Some(packet) = self.decoder.absorb(record, d, &mut self.diags) {
-                let key = key.unwrap_or_else(|| FlowKey::from_packet(&packet));
-                // Each flow belongs to one shard (by its symmetric hash), so shards advance in
-                // parallel without locks and every flow still sees its packets in order.
-                if let Some(s) = self.shards.get_mut(shard_of(&key)) {
-                    s.queue.push(packets.len());
+        // In frame order: defragmentation, and each packet's place in its shard's queue. Whole
+        // packets stay where they were decoded (no copy); reassembled ones go to `extra`.
+        let mut extra = Vec::new();
+        for (i, (record, (d, key))) in batch.iter().zip(decoded.iter_mut()).enumerate() {
+            let (at, key) = match self.decoder.absorb_in_place(record, d, &mut self.diags) {
+                Absorbed::InPlace => (PacketAt::Batch(i), *key),
+                Absorbed::Reassembled(packet) => {
+                    let key = FlowKey::from_packet(&packet);
+                    extra.push((packet, key));
+                    (PacketAt::Extra(extra.len() - 1), key)
                 }
-                packets.push((packet, key));
+                Absorbed::Nothing => continue,
+            };
+            // Each flow belongs to one shard (by its symmetric hash), so shards advance in
+            // parallel without locks and every flow still sees its packets in order.
+            if let Some(s) = self.shards.get_mut(shard_of(&key)) {
+                s.queue.push(at);
             }
         }
         let (name, index, config, sink) = (self.name.as_str(), self.index, self.config, self.sink);
         self.shards.par_iter_mut().for_each(|shard| {
-            for &i in &shard.queue {
-                if let Some((packet, key)) = packets.get(i) {
+            for at in &shard.queue {
+                let found = match *at {
+                    PacketAt::Batch(i) => match decoded.get(i) {
+                        Some((Ok(crate::packet::Decoded::Packet(p)), key)) => Some((p, *key)),
+                        _ => None,
+                    },
+                    PacketAt::Extra(i) => extra.get(i).map(|(p, key)| (p, *key)),
+                };
+                if let Some((packet, key)) = found {
                     shard
                         .table
-                        .push_keyed(packet, *key, &mut shard.dispatcher, &mut shard.diags);
+                        .push_keyed(packet, key, &mut shard.dispatcher, &mut shard.diags);
                 }
             }
             shard.queue.clear();
@@ -1025,7 +1048,8 @@ impl Stages<'_> {
             let output = shard.dispatcher.take_output();
             shard.build(output, name, index, config, sink);
         });
-        drop(packets);
+        drop(extra);
+        drop(decoded);
         batch
     }
 }

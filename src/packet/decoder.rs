@@ -3,7 +3,7 @@
 
 use super::defrag::{DefragLimits, DefragStats, Defragmenter};
 use super::error::PacketError;
-use super::{Decoded, Packet, decode_record};
+use super::{Decoded, NonIpProtocol, Packet, decode_record};
 use crate::capture::Record;
 use crate::diag::Diagnostic;
 
@@ -87,6 +87,34 @@ impl PacketDecoder {
         }
     }
 
+    /// [`PacketDecoder::absorb`] without moving a whole packet: it stays in `decoded`
+    /// ([`Absorbed::InPlace`]); a fragment is taken out and given to reassembly. For pipelines
+    /// that decode a batch in place and hand out references.
+    pub fn absorb_in_place<'a>(
+        &mut self,
+        rec: &Record,
+        decoded: &mut Result<Decoded<'a>, PacketError>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Absorbed<'a> {
+        if matches!(decoded, Ok(Decoded::Packet(_))) {
+            self.counters.frames = self.counters.frames.saturating_add(1);
+            self.defrag.expire(rec.ts, diags);
+            self.counters.packets = self.counters.packets.saturating_add(1);
+            return Absorbed::InPlace;
+        }
+        let taken = std::mem::replace(
+            decoded,
+            Ok(Decoded::NonIp {
+                frame: rec.frame,
+                protocol: NonIpProtocol::Netlink,
+            }),
+        );
+        match self.absorb(rec, taken, diags) {
+            Some(packet) => Absorbed::Reassembled(packet),
+            None => Absorbed::Nothing,
+        }
+    }
+
     /// Ends the input: every datagram still in reassembly becomes a diagnostic.
     pub fn finish(&mut self, diags: &mut Vec<Diagnostic>) {
         self.defrag.finish(diags);
@@ -103,4 +131,15 @@ impl PacketDecoder {
     pub fn defragmenter(&self) -> &Defragmenter {
         &self.defrag
     }
+}
+
+/// What [`PacketDecoder::absorb_in_place`] made of a record.
+#[derive(Debug)]
+pub enum Absorbed<'a> {
+    /// The record is a whole packet, left where it was decoded.
+    InPlace,
+    /// The record completed a fragmented datagram: this packet.
+    Reassembled(Packet<'a>),
+    /// Nothing to pass on (a fragment waiting for others, a non-IP frame, an error).
+    Nothing,
 }

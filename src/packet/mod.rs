@@ -20,7 +20,7 @@ pub mod ip;
 pub mod link;
 mod transport;
 
-pub use decoder::{DecodeCounters, PacketDecoder};
+pub use decoder::{Absorbed, DecodeCounters, PacketDecoder};
 pub use defrag::{DefragLimits, DefragStats, Defragmenter};
 pub use error::{Header, PacketError};
 
