@@ -53,14 +53,25 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
 }
 
+/// Without positional I/O, a seek and the read or write that follows must not interleave with
+/// another thread's.
+#[cfg(not(unix))]
+static SEEK_LOCK: Mutex<()> = Mutex::new(());
+
 #[cfg(not(unix))]
 fn write_at(mut file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    let _guard = SEEK_LOCK
+        .lock()
+        .map_err(|_| io::Error::other("spill lock poisoned"))?;
     file.seek(SeekFrom::Start(at))?;
     file.write_all(bytes)
 }
 
 #[cfg(not(unix))]
 fn read_at(mut file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    let _guard = SEEK_LOCK
+        .lock()
+        .map_err(|_| io::Error::other("spill lock poisoned"))?;
     file.seek(SeekFrom::Start(at))?;
     file.read_exact(buf)
 }
