@@ -229,6 +229,43 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_appends_and_reads_keep_every_blob_whole() {
+        for spill in [Spill::memory(), Spill::temp_file().unwrap()] {
+            let placed: Vec<Vec<(BlobRef, Vec<u8>)>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..8u8)
+                    .map(|t| {
+                        let spill = &spill;
+                        scope.spawn(move || {
+                            (0..500u32)
+                                .map(|i| {
+                                    let bytes = vec![t; (i % 97 + 1) as usize];
+                                    let at = spill.append(&bytes);
+                                    let blob = BlobRef {
+                                        at,
+                                        len: bytes.len() as u32,
+                                    };
+                                    // Read back while the others keep appending.
+                                    let mut buf = Vec::new();
+                                    spill.read(blob, &mut buf).unwrap();
+                                    assert_eq!(buf, bytes);
+                                    (blob, bytes)
+                                })
+                                .collect()
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            let mut buf = Vec::new();
+            for (blob, bytes) in placed.iter().flatten() {
+                spill.read(*blob, &mut buf).unwrap();
+                assert_eq!(&buf, bytes);
+            }
+            assert!(spill.take_error().is_none());
+        }
+    }
+
+    #[test]
     fn fields_round_trip() {
         let mut buf = Vec::new();
         put_opt_str(&mut buf, Some("tid-1"));
