@@ -3,7 +3,8 @@
 //! /dev/null`) and, when installed, tshark's MMS decoder. Prints the ratios.
 //!
 //! `cargo bench --bench throughput` (sizes in MB: `MMSLEAK_BENCH_SIZES="1024 4096"`, default
-//! 256; the captures are cached in target/bench-data).
+//! 256; the captures are cached in target/bench-data; reports are written to
+//! `MMSLEAK_BENCH_OUT`, default the same folder).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -149,6 +150,9 @@ fn main() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
+    // Where the reports go: `MMSLEAK_BENCH_OUT` (e.g. /dev/shm, to measure mmsleak rather than
+    // the disk), else beside the captures.
+    let out_dir = std::env::var_os("MMSLEAK_BENCH_OUT").map_or_else(|| dir.clone(), PathBuf::from);
     let mut peaks: Vec<(u64, u64)> = Vec::new();
     for mb in sizes {
         let path = capture(&dir, mb);
@@ -173,7 +177,7 @@ fn main() {
         // The report goes to a file (`--output`), as an auditor would write it, not through a
         // pipe into this process.
         let scan = |threads: &str| {
-            let report = dir.join(format!("report-{mb}mb-j{threads}.json"));
+            let report = out_dir.join(format!("report-{mb}mb-j{threads}.json"));
             let mut run = timed(
                 Command::new(exe)
                     .args(["scan", "--quiet", "--format", "json", "--threads", threads])
