@@ -340,16 +340,7 @@ struct Encrypted {
 impl Encrypted {
     fn encode(&self, counts: &Counts, out: &mut Vec<u8>) {
         out.push(u8::from(self.wtls));
-        match self.server_ip {
-            IpAddr::V4(ip) => {
-                out.push(4);
-                out.extend_from_slice(&ip.octets());
-            }
-            IpAddr::V6(ip) => {
-                out.push(6);
-                out.extend_from_slice(&ip.octets());
-            }
-        }
+        crate::spill::put_ip(out, self.server_ip);
         for c in counts {
             put_u32(out, *c);
         }
@@ -359,10 +350,7 @@ impl Encrypted {
     fn decode(bytes: &[u8]) -> Option<(Encrypted, Counts)> {
         let mut r = BlobReader::new(bytes);
         let wtls = *r.bytes(1)?.first()? == 1;
-        let server_ip = match r.bytes(1)?.first()? {
-            4 => IpAddr::from(<[u8; 4]>::try_from(r.bytes(4)?).ok()?),
-            _ => IpAddr::from(<[u8; 16]>::try_from(r.bytes(16)?).ok()?),
-        };
+        let server_ip = r.ip()?;
         let mut counts = Counts::default();
         for c in &mut counts {
             *c = r.u32()?;

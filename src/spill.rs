@@ -176,6 +176,20 @@ pub fn put_u32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());
 }
 
+/// An address: 4 or 6, then its octets.
+pub fn put_ip(buf: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(ip) => {
+            buf.push(4);
+            buf.extend_from_slice(&ip.octets());
+        }
+        std::net::IpAddr::V6(ip) => {
+            buf.push(6);
+            buf.extend_from_slice(&ip.octets());
+        }
+    }
+}
+
 /// Reads what [`put_opt_str`] and [`put_u32`] wrote.
 pub struct BlobReader<'a> {
     rest: &'a [u8],
@@ -196,6 +210,14 @@ impl<'a> BlobReader<'a> {
         let (head, rest) = self.rest.split_at_checked(n)?;
         self.rest = rest;
         Some(head)
+    }
+
+    /// What [`put_ip`] wrote.
+    pub fn ip(&mut self) -> Option<std::net::IpAddr> {
+        Some(match self.bytes(1)?.first()? {
+            4 => std::net::IpAddr::from(<[u8; 4]>::try_from(self.bytes(4)?).ok()?),
+            _ => std::net::IpAddr::from(<[u8; 16]>::try_from(self.bytes(16)?).ok()?),
+        })
     }
 
     /// `Some(None)` for an absent string; `None` when the blob is cut.

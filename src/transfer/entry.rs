@@ -4,7 +4,7 @@
 //! reported without holding them in memory.
 
 use super::TransferRecord;
-use crate::spill::{BlobReader, put_opt_str, put_u32};
+use crate::spill::{BlobReader, put_ip, put_opt_str, put_u32};
 use crate::time::Timestamp;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -98,16 +98,7 @@ impl TransferFacts {
         buf.push(self.start.digits);
         put_u32(buf, self.input_index);
         buf.extend_from_slice(&self.first_frame.to_le_bytes());
-        match self.client_ip {
-            IpAddr::V4(ip) => {
-                buf.push(4);
-                buf.extend_from_slice(&ip.octets());
-            }
-            IpAddr::V6(ip) => {
-                buf.push(6);
-                buf.extend_from_slice(&ip.octets());
-            }
-        }
+        put_ip(buf, self.client_ip);
         put_u32(buf, u32::try_from(self.pdus.len()).unwrap_or(u32::MAX));
         for p in &self.pdus {
             buf.extend_from_slice(&p.frame.to_le_bytes());
@@ -139,10 +130,7 @@ impl TransferFacts {
         let digits = *r.bytes(1)?.first()?;
         let input_index = r.u32()?;
         let first_frame = u64_at(&mut r)?;
-        let client_ip = match r.bytes(1)?.first()? {
-            4 => IpAddr::from(<[u8; 4]>::try_from(r.bytes(4)?).ok()?),
-            _ => IpAddr::from(<[u8; 16]>::try_from(r.bytes(16)?).ok()?),
-        };
+        let client_ip = r.ip()?;
         let n = r.u32()?;
         let mut pdus = Vec::new();
         for _ in 0..n {
