@@ -108,3 +108,23 @@ fn without_temporary_storage_a_json_scan_fails_clearly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn an_output_that_cannot_be_created_is_named() {
+    let bin = env!("CARGO_BIN_EXE_mmsleak");
+    let captures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing-folder").join("report.json");
+    for format in ["json", "table"] {
+        let out = std::process::Command::new(bin)
+            .args(["scan", "--quiet", "--format", format, "--output"])
+            .arg(&target)
+            .arg(&captures)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot write"), "{format}: {stderr}");
+        assert!(stderr.contains("report.json"), "{format}: {stderr}");
+    }
+}
