@@ -171,8 +171,12 @@ pub struct InputResult {
     /// Index records of the spilled transfers known to be reported, and their number.
     index_runs: Vec<BlobRef>,
     indexed: usize,
-    /// Spilled encrypted transfers that may reach an MMSC.
+    /// Spilled transfers not yet decided: encrypted ones that may reach an MMSC, requests
+    /// without a PDU that may have fetched a content location of this input.
     candidate_runs: Vec<BlobRef>,
+    /// Digests of the content locations this input's PDUs announced (what decides the requests
+    /// without a PDU).
+    locations: HashSet<u128>,
     /// Findings of the transfers known to be reported, by severity.
     counts: SeverityCounts,
     mmsc: MmscEvidence,
@@ -222,6 +226,7 @@ fn scan_input(index: usize, spec: &InputSpec, config: &ScanConfig, sink: &Sink) 
                 index_runs: Vec::new(),
                 indexed: 0,
                 candidate_runs: Vec::new(),
+                locations: HashSet::new(),
                 counts: SeverityCounts::default(),
                 mmsc: MmscEvidence::default(),
             };
@@ -337,33 +342,58 @@ struct Encrypted {
     sni: Option<String>,
 }
 
-impl Encrypted {
-    fn encode(&self, counts: &Counts, out: &mut Vec<u8>) {
-        out.push(u8::from(self.wtls));
-        crate::spill::put_ip(out, self.server_ip);
-        for c in counts {
+impl Provisional {
+    /// As a spilled candidate's tail (after its index record).
+    fn encode(&self, out: &mut Vec<u8>) {
+        for c in &self.counts {
             put_u32(out, *c);
         }
-        crate::spill::put_opt_str(out, self.sni.as_deref());
+        match &self.encrypted {
+            Some(e) => {
+                out.push(1);
+                out.push(u8::from(e.wtls));
+                crate::spill::put_ip(out, e.server_ip);
+                crate::spill::put_opt_str(out, e.sni.as_deref());
+            }
+            None => out.push(0),
+        }
+        match self.request_location {
+            Some(k) => {
+                out.push(1);
+                out.extend_from_slice(&k.to_le_bytes());
+            }
+            None => out.push(0),
+        }
     }
 
-    fn decode(bytes: &[u8]) -> Option<(Encrypted, Counts)> {
+    fn decode(bytes: &[u8]) -> Option<Provisional> {
         let mut r = BlobReader::new(bytes);
-        let wtls = *r.bytes(1)?.first()? == 1;
-        let server_ip = r.ip()?;
         let mut counts = Counts::default();
         for c in &mut counts {
             *c = r.u32()?;
         }
-        let sni = r.opt_str()?;
-        Some((
-            Encrypted {
-                wtls,
-                server_ip,
-                sni,
-            },
+        let encrypted = match r.bytes(1)?.first()? {
+            1 => {
+                let wtls = *r.bytes(1)?.first()? == 1;
+                let server_ip = r.ip()?;
+                let sni = r.opt_str()?;
+                Some(Encrypted {
+                    wtls,
+                    server_ip,
+                    sni,
+                })
+            }
+            _ => None,
+        };
+        let request_location = match r.bytes(1)?.first()? {
+            1 => Some(u128::from_le_bytes(r.bytes(16)?.try_into().ok()?)),
+            _ => None,
+        };
+        Some(Provisional {
+            encrypted,
+            request_location,
             counts,
-        ))
+        })
     }
 }
 
@@ -567,7 +597,7 @@ struct Shard {
     /// Where the index records are in the spill, and how many there are.
     index_runs: Vec<BlobRef>,
     indexed: usize,
-    /// Encrypted transfers that may reach an MMSC, as `[u32 len][index record][Encrypted]`,
+    /// Undecided transfers (see [`Provisional`]) as `[u32 len][index record][Provisional]`,
     /// decided at the end of the run; and where they are in the spill.
     candidates: Vec<u8>,
     candidate_runs: Vec<BlobRef>,
@@ -783,12 +813,10 @@ impl Shard {
             self.indexed += 1;
             return;
         }
-        if let Some(p) = &sealed.provisional
-            && let Some(e) = &p.encrypted
-        {
+        if let Some(p) = &sealed.provisional {
             let start = self.candidates.len();
             if sealed.encode(&mut self.candidates) {
-                e.encode(&p.counts, &mut self.candidates);
+                p.encode(&mut self.candidates);
                 let len = self.candidates.len() - start;
                 // The record's length first, so that runs can be walked (and rebased).
                 let len = u32::try_from(len).unwrap_or(0).to_le_bytes();
@@ -1069,6 +1097,7 @@ fn run_source<S: RecordSource + Send>(
                 index_runs: Vec::new(),
                 indexed: 0,
                 candidate_runs: Vec::new(),
+                locations: HashSet::new(),
                 counts: SeverityCounts::default(),
                 mmsc: MmscEvidence::default(),
             };
@@ -1200,7 +1229,8 @@ fn run_source<S: RecordSource + Send>(
     // Only MMS transfers are reported: those that carried a PDU, encrypted ones (kept until it is
     // known whether they go to an MMSC), and requests for a content location that a PDU of this
     // input announced (a retrieval, even one that failed). Other WSP and HTTP exchanges are
-    // ordinary browsing, dropped here so that memory follows the MMS traffic, not the capture.
+    // ordinary browsing, dropped here (with a streaming sink, the undecided ones wait in the
+    // spill and `plan` decides them against `locations`).
     transfers.retain_mut(|s| {
         let Some(p) = &s.provisional else {
             return true;
@@ -1215,7 +1245,6 @@ fn run_source<S: RecordSource + Send>(
         }
         asked
     });
-    drop(locations);
     transfers.shrink_to_fit();
     if mmsc.overflow {
         diags.push(Diagnostic::new(
@@ -1263,6 +1292,7 @@ fn run_source<S: RecordSource + Send>(
         index_runs,
         indexed,
         candidate_runs,
+        locations,
         counts,
         mmsc,
     }
@@ -1475,6 +1505,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     sealed.reserve_exact(results.iter().map(|r| r.transfers.len() + r.indexed).sum());
     let mut buf = Vec::new();
     let mut candidate_runs = Vec::new();
+    let mut locations: Vec<HashSet<u128>> = Vec::with_capacity(results.len());
     for r in results {
         summary.packets += r.report.packets;
         summary.flows += r.flows;
@@ -1492,6 +1523,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
             }
         }
         candidate_runs.extend(r.candidate_runs);
+        locations.push(r.locations);
         evidence.merge(r.mmsc);
         add_severities(&mut counts, &r.counts);
     }
@@ -1530,15 +1562,28 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
             ) else {
                 continue;
             };
-            if let Some((e, c)) = Encrypted::decode(more)
-                && reaches_mmsc(&e)
-            {
-                add_counts(&mut counts, &c);
-                sealed.push(Sealed::decode(index));
+            let Some(p) = Provisional::decode(more) else {
+                continue;
+            };
+            let s = Sealed::decode(index);
+            let reported = match &p.encrypted {
+                Some(e) => reaches_mmsc(e),
+                // A request without a PDU: reported when it asked for a content location that
+                // a PDU of its input announced (a retrieval, even one that failed).
+                None => p.request_location.is_some_and(|k| {
+                    locations
+                        .get(s.input_index as usize)
+                        .is_some_and(|l| l.contains(&k))
+                }),
+            };
+            if reported {
+                add_counts(&mut counts, &p.counts);
+                sealed.push(s);
             }
         }
     }
     drop(evidence);
+    drop(locations);
     // In place: a stable sort would take a scratch copy. The keys only tie for transfers with
     // the same frames, endpoints and request, in the same order whatever the thread count.
     sealed.sort_unstable_by_key(Sealed::order_key);
@@ -2111,5 +2156,38 @@ mod memory_tests {
         ));
         assert_eq!((back.findings, back.split), (6, 400));
         assert!(back.encrypted);
+    }
+
+    /// What decides an undecided transfer comes back from the spill the same.
+    #[test]
+    fn provisional_records_round_trip() {
+        use super::{Encrypted, Provisional};
+        for p in [
+            Provisional {
+                encrypted: Some(Encrypted {
+                    wtls: false,
+                    server_ip: "2001:db8::1".parse().unwrap(),
+                    sni: Some("mmsc.example.com".into()),
+                }),
+                request_location: None,
+                counts: [1, 2, 3, 4, 5],
+            },
+            Provisional {
+                encrypted: None,
+                request_location: Some(u128::MAX - 7),
+                counts: [0, 0, 1, 0, 0],
+            },
+        ] {
+            let mut out = Vec::new();
+            p.encode(&mut out);
+            let back = Provisional::decode(&out).unwrap();
+            assert_eq!(back.counts, p.counts);
+            assert_eq!(back.request_location, p.request_location);
+            assert_eq!(
+                back.encrypted.map(|e| (e.wtls, e.server_ip, e.sni)),
+                p.encrypted.map(|e| (e.wtls, e.server_ip, e.sni))
+            );
+            assert!(Provisional::decode(&out[..out.len() - 1]).is_none());
+        }
     }
 }

@@ -39,10 +39,6 @@ impl std::fmt::Debug for Spill {
     }
 }
 
-/// A blob larger than this cannot be addressed (one transfer's JSON is far smaller: bodies are
-/// capped well below it).
-pub const MAX_BLOB: usize = u32::MAX as usize;
-
 #[cfg(unix)]
 fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
@@ -101,6 +97,7 @@ impl Spill {
         match &self.store {
             Store::Memory(v) => {
                 let Ok(mut v) = v.write() else {
+                    self.note_error(io::Error::other("spill lock poisoned"));
                     return 0;
                 };
                 let at = v.len() as u64;
@@ -110,6 +107,7 @@ impl Spill {
             Store::File { file, len } => {
                 let at = {
                     let Ok(mut len) = len.lock() else {
+                        self.note_error(io::Error::other("spill lock poisoned"));
                         return 0;
                     };
                     let at = *len;

@@ -395,6 +395,35 @@ fn client_hello(host: &str) -> Vec<u8> {
     rec
 }
 
+/// `n` one-packet TCP connections from many clients to port `dport` of one server, the client
+/// sending `payload(i)`, 100 connections per second of capture time.
+fn connection_flood(path: &Path, n: u32, dport: u16, payload: impl Fn(u32) -> Vec<u8>) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = PcapWriter::new(file, 101, 65535, false).unwrap();
+    let dst = ip("203.0.113.80");
+    for i in 0..n {
+        let src = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, (i % 250) as u8 + 1));
+        let h = net::TcpHeader {
+            sport: 1024 + (i / 250) as u16,
+            dport,
+            seq: i,
+            ack: 1,
+            flags: net::ACK | net::PSH,
+            window: 1024,
+        };
+        let p = net::ip(
+            src,
+            dst,
+            net::PROTO_TCP,
+            1,
+            &net::tcp(src, dst, h, &payload(i)),
+        );
+        w.write_packet(&ts(u64::from(i / 100), 6), p.len() as u32, &p)
+            .unwrap();
+    }
+    w.flush().unwrap();
+}
+
 #[test]
 fn tls_connections_to_unknown_servers_wait_in_the_spill() {
     // 80,000 TLS connections to web servers, each of which might turn out to reach an MMSC.
@@ -402,26 +431,9 @@ fn tls_connections_to_unknown_servers_wait_in_the_spill() {
     // in memory (here because of --redact) keeps them only up to a cap, and says so.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tls-flood.pcap");
-    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut w = PcapWriter::new(file, 101, 65535, false).unwrap();
-    let dst = ip("203.0.113.80");
-    for i in 0..80_000u32 {
-        let src = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, (i % 250) as u8 + 1));
-        let h = net::TcpHeader {
-            sport: 1024 + (i / 250) as u16,
-            dport: 443,
-            seq: i,
-            ack: 1,
-            flags: net::ACK | net::PSH,
-            window: 1024,
-        };
-        let hello = client_hello(&format!("www-{i}.example.org"));
-        let p = net::ip(src, dst, net::PROTO_TCP, 1, &net::tcp(src, dst, h, &hello));
-        w.write_packet(&ts(u64::from(i / 100), 6), p.len() as u32, &p)
-            .unwrap();
-    }
-    w.flush().unwrap();
-    drop(w);
+    connection_flood(&path, 80_000, 443, |i| {
+        client_hello(&format!("www-{i}.example.org"))
+    });
     // The flow cap bounds the live connections.
     let (report, peak) = scan_measured(&path, &["--max-flows", "20000"]);
     assert_eq!(report["summary"]["transfers"], 0, "no MMSC among them");
@@ -433,4 +445,36 @@ fn tls_connections_to_unknown_servers_wait_in_the_spill() {
     let diags = diagnostics(&report);
     assert!(any(&diags, "not named like an MMSC"), "{diags:?}");
     assert!(peak < 144 * MIB, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn requests_that_might_be_retrievals_wait_in_the_spill() {
+    // GETs answered by nothing may be failed retrievals: each waits until the end of the run
+    // decides whether it asked for a content location. Streaming, they wait in the spill, so
+    // four times as many cost no more memory than the larger file itself (the reader keeps a
+    // pool of up to 48 MiB of its chunks, which a small file fills with all of itself).
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for n in [20_000u32, 80_000] {
+        let path = dir.path().join(format!("get-flood-{n}.pcap"));
+        connection_flood(&path, n, 80, |i| {
+            format!("GET /m/{i} HTTP/1.1\r\nHost: www.example.org\r\n\r\n").into_bytes()
+        });
+        let (report, peak) = scan_measured(&path, &["--max-flows", "2000"]);
+        assert_eq!(
+            report["summary"]["transfers"], 0,
+            "no content location announced"
+        );
+        let size_kib = std::fs::metadata(&path).unwrap().len() / 1024;
+        runs.push((peak, size_kib));
+    }
+    let [(small_peak, small_size), (large_peak, large_size)] = runs[..] else {
+        unreachable!()
+    };
+    // Held in memory, the 60,000 more requests would take about 10 MiB more.
+    assert!(
+        large_peak < small_peak + (large_size - small_size) + 4 * MIB,
+        "peak RSS {small_peak} KiB for 20,000 requests ({small_size} KiB), \
+         {large_peak} KiB for 80,000 ({large_size} KiB)"
+    );
 }

@@ -631,8 +631,8 @@ fn credential_evidence(
 fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     let tr = &t.transfer;
     let id = tr.id.as_str();
-    let mut phones: Vec<String> = Vec::new();
-    let mut emails: Vec<String> = Vec::new();
+    let mut phones = UniqueList::default();
+    let mut emails = UniqueList::default();
     let mut places: BTreeSet<&'static str> = BTreeSet::new();
     let mut personal_frames: Vec<u64> = Vec::new();
     for p in &tr.pdus {
@@ -714,12 +714,12 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
             match identifiers::normalize_address(addr) {
                 Address::Phone(n) => {
                     places.insert("addresses");
-                    push_unique(&mut phones, n);
+                    phones.push(n);
                     personal_frames.push(p.frame);
                 }
                 Address::Email(e) => {
                     places.insert("addresses");
-                    push_unique(&mut emails, e);
+                    emails.push(e);
                     personal_frames.push(p.frame);
                 }
                 Address::Other(_) => {}
@@ -734,8 +734,8 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 places.insert("subject");
                 personal_frames.push(p.frame);
             }
-            ph.into_iter().for_each(|x| push_unique(&mut phones, x));
-            em.into_iter().for_each(|x| push_unique(&mut emails, x));
+            ph.into_iter().for_each(|x| phones.push(x));
+            em.into_iter().for_each(|x| emails.push(x));
         }
     }
     for (pdu, _part, text) in &t.texts {
@@ -747,9 +747,10 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
             places.insert("text");
             personal_frames.extend(tr.pdus.get(*pdu).map(|p| p.frame));
         }
-        ph.into_iter().for_each(|x| push_unique(&mut phones, x));
-        em.into_iter().for_each(|x| push_unique(&mut emails, x));
+        ph.into_iter().for_each(|x| phones.push(x));
+        em.into_iter().for_each(|x| emails.push(x));
     }
+    let (phones, emails) = (phones.items, emails.items);
     if !phones.is_empty() || !emails.is_empty() {
         ctx.add(
             order,
@@ -769,9 +770,19 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     }
 }
 
-fn push_unique(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
+/// Values in the order first found, each once (a set beside the list: a crafted PDU can name
+/// any number of addresses).
+#[derive(Default)]
+struct UniqueList {
+    items: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl UniqueList {
+    fn push(&mut self, s: String) {
+        if self.seen.insert(s.clone()) {
+            self.items.push(s);
+        }
     }
 }
 

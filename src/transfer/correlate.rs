@@ -318,6 +318,9 @@ impl Correlation {
         }
         let group = self.group(mi);
         let mut members: Vec<(usize, TransferFacts)> = Vec::new();
+        // Lookups, not scans: a crafted capture can put any number of PDUs in one message.
+        let mut position_of: HashMap<usize, usize> = HashMap::new();
+        let mut seen_tids: HashSet<String> = HashSet::new();
         let mut message_id = None;
         let mut transaction_ids: Vec<String> = Vec::new();
         let mut content_location = None;
@@ -325,14 +328,15 @@ impl Correlation {
         let mut timeline = Vec::with_capacity(group.len());
         for n in group {
             let ti = n.transfer as usize;
-            let position = match members.iter().position(|(i, _)| *i == ti) {
-                Some(p) => p,
+            let position = match position_of.get(&ti) {
+                Some(&p) => p,
                 None => {
                     let Some(f) = facts(ti) else {
                         continue;
                     };
                     members.push((ti, f));
                     transfers.push(transfer_id(ti));
+                    position_of.insert(ti, members.len() - 1);
                     members.len() - 1
                 }
             };
@@ -360,7 +364,7 @@ impl Correlation {
                     message_id.clone_from(&p.message_id);
                 }
                 if let Some(tid) = &p.transaction_id
-                    && !transaction_ids.contains(tid)
+                    && seen_tids.insert(tid.clone())
                 {
                     transaction_ids.push(tid.clone());
                 }
@@ -520,5 +524,22 @@ mod scale_tests {
         let messages = correlate(&transfers);
         assert_eq!(messages.len(), n as usize);
         assert!(messages.iter().all(|m| m.transfers.len() == 2));
+    }
+
+    /// Regression: building one message was quadratic in its transfers (a crafted capture can
+    /// tie any number of PDUs together with one transaction id).
+    #[test]
+    fn one_message_of_many_transfers() {
+        let n = 20_000u64;
+        let transfers: Vec<TransferRecord> = (0..n)
+            .map(|i| {
+                let loc = format!("http://mmsc.example.com/m/{i}");
+                transfer(i, vec![pdu(i, "m-notification-ind", &loc, "same")], None)
+            })
+            .collect();
+        let messages = correlate(&transfers);
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].transfers.len(), n as usize);
+        assert_eq!(messages[0].transaction_ids, vec!["same".to_owned()]);
     }
 }

@@ -186,6 +186,8 @@ fn is_email(s: &str) -> bool {
 /// E-mail addresses found in free text, lower-cased, in order of appearance, without repeats.
 pub fn find_emails(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // Each once, in order; a set beside the list (a text can hold any number of them).
+    let mut seen = std::collections::HashSet::new();
     for (at, _) in text.match_indices('@') {
         let (before, after) = text.split_at(at);
         let local: String = before
@@ -206,7 +208,7 @@ pub fn find_emails(text: &str) -> Vec<String> {
         let candidate = format!("{local}@{domain}");
         if is_email(&candidate) {
             let c = candidate.to_ascii_lowercase();
-            if !out.contains(&c) {
+            if seen.insert(c.clone()) {
                 out.push(c);
             }
         }
@@ -219,6 +221,7 @@ pub fn find_emails(text: &str) -> Vec<String> {
 /// written with separators. Normalised with [`normalize_phone`], without repeats.
 pub fn find_phone_numbers(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -273,7 +276,7 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
                 || (!plus && n >= 7 && (1..=4).contains(&separators)));
         if plausible {
             let num = if plus { format!("+{digits}") } else { digits };
-            if !out.contains(&num) {
+            if seen.insert(num.clone()) {
                 out.push(num);
             }
             i = j;
@@ -365,5 +368,22 @@ mod tests {
             vec!["5550142".to_string()]
         );
         assert!(find_emails("a@b no-domain@ x@y.z").contains(&"x@y.z".to_string()));
+    }
+
+    /// Regression: de-duplication was quadratic in the addresses found (a text part can hold
+    /// any number of them).
+    #[test]
+    fn many_addresses_are_found_once_each_in_order() {
+        let text: String = (0..100_000)
+            .map(|i| format!("u{i}@example.com +1555{:07} ", i))
+            .collect();
+        let emails = find_emails(&text);
+        assert_eq!(emails.len(), 100_000);
+        assert_eq!(emails[7], "u7@example.com");
+        let doubled = format!("{text}{text}");
+        assert_eq!(find_emails(&doubled).len(), 100_000);
+        let phones = find_phone_numbers(&doubled);
+        assert_eq!(phones.len(), 100_000);
+        assert_eq!(phones[3], "+15550000003");
     }
 }
