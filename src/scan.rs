@@ -244,8 +244,6 @@ const BATCH_BYTES: usize = 16 << 20;
 /// Bytes of the reader's chunks one batch may hold: frames far apart in the input hold a chunk
 /// each, so this bounds a batch's memory where `BATCH_BYTES` alone would not.
 const BATCH_HELD: usize = 2 * BATCH_BYTES;
-/// Processed batches whose vectors the reading thread keeps for reuse.
-const SPARE_BATCHES: usize = 4;
 
 /// Where the report goes while the run is under way: the spill that holds serialised
 /// transfers and the strings of their correlation keys, and the format to serialise to (none:
@@ -981,7 +979,6 @@ struct Stages<'c> {
     index: usize,
     config: &'c ScanConfig,
     sink: &'c Sink,
-    filter: RecordFilter,
     decoder: PacketDecoder,
     shards: Vec<Shard>,
     diags: Vec<Diagnostic>,
@@ -992,22 +989,27 @@ struct Stages<'c> {
 }
 
 impl Stages<'_> {
-    /// Runs one batch through the stages; hands the records back for reuse.
-    fn process(
+    /// Counts a batch's records and keeps those the filter selects. On the calling thread: the
+    /// BPF filter (libpcap) is not Send.
+    fn admit(
         &mut self,
-        mut batch: Vec<crate::capture::Record>,
+        filter: &mut RecordFilter,
+        batch: &mut Vec<crate::capture::Record>,
         read_diags: Vec<Diagnostic>,
-    ) -> Vec<crate::capture::Record> {
+    ) {
         self.diags.extend(read_diags);
         let diags = &mut self.diags;
-        // The BPF filter (libpcap) stays on this thread: compiled programs are not Send.
-        batch.retain(|record| self.filter.keeps(record, diags));
-        for record in &batch {
+        batch.retain(|record| filter.keeps(record, diags));
+        for record in batch.iter() {
             self.packets += 1;
             self.bytes += record.data.len() as u64;
             self.first = Some(self.first.map_or(record.ts, |f| f.min(record.ts)));
             self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
         }
+    }
+
+    /// Runs one admitted batch through the stages; hands the records back for reuse.
+    fn process(&mut self, batch: Vec<crate::capture::Record>) -> Vec<crate::capture::Record> {
         // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
         // The flow key (and so the shard) of a whole packet is computed there too; only
         // reassembled datagrams (rare) get theirs afterwards.
@@ -1080,7 +1082,7 @@ fn run_source<S: RecordSource + Send>(
 ) -> InputResult {
     let mut report = empty_input_report(&name);
     report.format = reader.format();
-    let filter = match RecordFilter::new(config) {
+    let mut filter = match RecordFilter::new(config) {
         Ok(f) => f,
         Err(e) => {
             report.diagnostics.push(DiagnosticReport {
@@ -1109,7 +1111,6 @@ fn run_source<S: RecordSource + Send>(
         index,
         config,
         sink,
-        filter,
         decoder: PacketDecoder::new(config.defrag),
         shards: (0..SHARDS).map(|_| Shard::new(config)).collect(),
         diags: Vec::new(),
@@ -1119,62 +1120,36 @@ fn run_source<S: RecordSource + Send>(
         last: None,
     };
 
-    // With one thread, everything runs inline; with more, reading runs on its own thread, a
-    // bounded two batches ahead of decoding, and processed batches go back to it so that their
-    // vectors are reused and their records dropped there (which frees the reader's chunks).
-    let reader = if rayon::current_num_threads() <= 1 {
-        let mut position = 0u64;
-        let mut reader = reader;
-        let mut used = Vec::new();
-        loop {
-            let (batch, read_diags) =
-                read_batch(&mut reader, used, &config.progress, &mut position);
-            if batch.is_empty() {
-                stages.diags.extend(read_diags);
-                break;
-            }
-            used = stages.process(batch, read_diags);
+    // With more than one thread, reading the next batch is a task beside the processing of
+    // this one: an idle worker reads while the others decode, then joins them. No thread is
+    // added beyond `--threads`, so reading never preempts a worker that others wait for. The
+    // batch processed before is given back to be refilled, which drops its records and so
+    // frees the reader's chunks: two batches are in hand at a time. With one thread, reading
+    // follows processing and refills the batch just processed (its chunks are still in cache).
+    let mut position = 0u64;
+    let progress = &config.progress;
+    let parallel = rayon::current_num_threads() > 1;
+    let (mut batch, mut read_diags) = read_batch(&mut reader, Vec::new(), progress, &mut position);
+    let mut used = Vec::new();
+    loop {
+        // Only the end of input gives an empty batch (the filter may empty one later).
+        if batch.is_empty() {
+            stages.diags.extend(read_diags);
+            break;
         }
-        Some(reader)
-    } else {
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(Vec<crate::capture::Record>, Vec<Diagnostic>)>(2);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<crate::capture::Record>>();
-        let progress = config.progress.clone();
-        std::thread::scope(|scope| {
-            let read = scope.spawn(move || {
-                let mut position = 0u64;
-                // Processed batches, kept (a few) for their vectors.
-                let mut spare: Vec<Vec<crate::capture::Record>> = Vec::new();
-                loop {
-                    while let Ok(mut used) = back_rx.try_recv() {
-                        used.clear();
-                        if spare.len() < SPARE_BATCHES {
-                            spare.push(used);
-                        }
-                    }
-                    let used = spare.pop().unwrap_or_default();
-                    let (batch, read_diags) =
-                        read_batch(&mut reader, used, &progress, &mut position);
-                    let done = batch.is_empty();
-                    if tx.send((batch, read_diags)).is_err() || done {
-                        break;
-                    }
-                }
-                reader
-            });
-            for (batch, read_diags) in rx {
-                if batch.is_empty() {
-                    stages.diags.extend(read_diags);
-                    break;
-                }
-                // If the reader has finished, the buffers are simply dropped.
-                let _ = back_tx.send(stages.process(batch, read_diags));
-            }
-            drop(back_tx);
-            read.join().ok()
-        })
-    };
+        stages.admit(&mut filter, &mut batch, read_diags);
+        (batch, read_diags) = if parallel {
+            let (done, next) = rayon::join(
+                || stages.process(batch),
+                || read_batch(&mut reader, used, progress, &mut position),
+            );
+            used = done;
+            next
+        } else {
+            let done = stages.process(batch);
+            read_batch(&mut reader, done, progress, &mut position)
+        };
+    }
     let Stages {
         mut decoder,
         shards,
@@ -1187,12 +1162,6 @@ fn run_source<S: RecordSource + Send>(
     } = stages;
     report.packets = packets;
     report.bytes = bytes;
-    if reader.is_none() {
-        diags.push(Diagnostic::new(
-            crate::diag::Layer::Capture,
-            "the reading thread stopped unexpectedly; the input was not read to its end",
-        ));
-    }
     decoder.finish(&mut diags);
 
     let finished: Vec<ShardResult> = shards
@@ -1262,9 +1231,7 @@ fn run_source<S: RecordSource + Send>(
     });
 
     report.link_types = reader
-        .as_ref()
-        .map(|r| r.link_types())
-        .unwrap_or_default()
+        .link_types()
         .into_iter()
         .map(link_type_name)
         .collect();
@@ -1276,7 +1243,7 @@ fn run_source<S: RecordSource + Send>(
     };
     report.non_ip_frames = decoder.counters().non_ip;
     let cap = config.reader.max_diagnostics;
-    report.diagnostics_suppressed = reader.as_ref().map_or(0, |r| r.suppressed_diagnostics());
+    report.diagnostics_suppressed = reader.suppressed_diagnostics();
     for d in &diags {
         if report.diagnostics.len() < cap {
             report.diagnostics.push(DiagnosticReport::from(d));
@@ -1430,8 +1397,8 @@ pub fn scan_source<S: RecordSource + Send>(
     config: &ScanConfig,
 ) -> Result<ScanOutcome, ScanError> {
     let sink = Sink::memory();
-    let result = run_source(0, name.to_owned(), reader, config, &sink);
     let pool = Pool::new(config)?;
+    let result = pool.install(|| run_source(0, name.to_owned(), reader, config, &sink));
     into_outcome(pool.install(|| plan(vec![result], config, &sink))?)
 }
 
@@ -1445,8 +1412,8 @@ pub fn scan_source_to<S: RecordSource + Send>(
     out: &mut dyn Write,
 ) -> Result<StreamOutcome, ScanError> {
     let sink = Sink::streaming(format).map_err(ScanError::Spill)?;
-    let result = run_source(0, name.to_owned(), reader, config, &sink);
     let pool = Pool::new(config)?;
+    let result = pool.install(|| run_source(0, name.to_owned(), reader, config, &sink));
     finish_stream(vec![result], config, &sink, &pool, format, out)
 }
 
@@ -2156,6 +2123,58 @@ mod memory_tests {
         ));
         assert_eq!((back.findings, back.split), (6, 400));
         assert!(back.encrypted);
+    }
+
+    /// `scan_source` (live capture, fuzzing) reads and processes within the `--threads` pool,
+    /// not the global one.
+    #[test]
+    fn scan_source_runs_in_the_threads_it_is_given() {
+        use super::{RecordSource, ScanConfig, scan_source};
+        use crate::diag::Diagnostic;
+        struct Watched {
+            inner: crate::capture::CaptureReader,
+            pools: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+        }
+        impl RecordSource for Watched {
+            fn next_record(&mut self, d: &mut Vec<Diagnostic>) -> Option<crate::capture::Record> {
+                if let Ok(mut pools) = self.pools.lock() {
+                    pools.push(rayon::current_num_threads());
+                }
+                RecordSource::next_record(&mut self.inner, d)
+            }
+            fn format(&self) -> Option<&'static str> {
+                None
+            }
+            fn link_types(&self) -> Vec<u32> {
+                Vec::new()
+            }
+            fn suppressed_diagnostics(&self) -> u64 {
+                0
+            }
+        }
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/captures/forward-and-mailbox.pcap"
+        );
+        for threads in [1, 3] {
+            let config = ScanConfig {
+                threads: Some(threads),
+                ..ScanConfig::default()
+            };
+            let pools = std::sync::Arc::default();
+            let inner =
+                crate::capture::CaptureReader::open_with(std::path::Path::new(path), config.reader)
+                    .unwrap();
+            let watched = Watched {
+                inner,
+                pools: std::sync::Arc::clone(&pools),
+            };
+            let outcome = scan_source("watched", watched, &config).unwrap();
+            assert!(outcome.report.summary.packets > 0);
+            let pools = pools.lock().unwrap();
+            assert!(!pools.is_empty());
+            assert!(pools.iter().all(|&n| n == threads), "{threads}: {pools:?}");
+        }
     }
 
     /// What decides an undecided transfer comes back from the spill the same.
