@@ -22,7 +22,7 @@ use crate::time::Timestamp;
 use crate::transfer::TransferRecord;
 use crate::transfer::build::{Builder, TransferConfig};
 use crate::transfer::correlate::Correlation;
-use crate::transfer::entry::{TransferFacts, location_digest, tiebreak};
+use crate::transfer::entry::{TransferFacts, TransferKeys, location_digest, tiebreak};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -1565,11 +1565,12 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
 
     drop(buf);
     let spill = &sink.spill;
-    let read_one = |s: &Sealed| read_facts(spill, s.facts, &mut Vec::new());
-    // Correlation asks for the transfers in order: read them ahead, in parallel, a window at a
-    // time.
-    let mut window: (usize, Vec<Option<TransferFacts>>) = (0, Vec::new());
-    let mut facts = |ti: usize| {
+    let read_one =
+        |s: &Sealed| read_facts(spill, s.facts, &mut Vec::new()).map(|f| TransferKeys::of(&f));
+    // Correlation asks for the transfers in order: read them ahead and digest their keys in
+    // parallel, a window at a time.
+    let mut window: (usize, Vec<Option<TransferKeys>>) = (0, Vec::new());
+    let mut keys = |ti: usize| {
         if ti < window.0 || ti >= window.0 + window.1.len() {
             let end = ti.saturating_add(PREFETCH).min(sealed.len());
             window = (
@@ -1584,7 +1585,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         }
         window.1.get_mut(ti - window.0).and_then(Option::take)
     };
-    let correlation = Correlation::build(sealed.len(), &mut facts);
+    let correlation = Correlation::build(sealed.len(), &mut keys);
     drop(window);
 
     // Messages a chunk at a time: built, audited and serialised in parallel, then numbered and

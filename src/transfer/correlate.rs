@@ -7,7 +7,7 @@
 //! transfers sharing any key end up in one message (union-find).
 
 use super::TransferRecord;
-use super::entry::{NodeKind, TransferFacts, key_digest, location_digest};
+use super::entry::{NodeKind, TransferFacts, TransferKeys};
 use crate::report::model::{Message, TimelineEntry};
 use crate::time::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -124,9 +124,9 @@ struct Request {
 }
 
 impl Correlation {
-    /// Ties the PDUs of `n` transfers (in report order; `facts(i)` gives transfer `i`'s) into
-    /// messages. Each transfer's facts are asked for once.
-    pub fn build(n: usize, facts: &mut dyn FnMut(usize) -> Option<TransferFacts>) -> Correlation {
+    /// Ties the PDUs of `n` transfers (in report order; `keys(i)` gives transfer `i`'s) into
+    /// messages. Each transfer's keys are asked for once.
+    pub fn build(n: usize, keys: &mut dyn FnMut(usize) -> Option<TransferKeys>) -> Correlation {
         let mut nodes: Vec<Node> = Vec::new();
         // Per transfer: what orders its members (capture time, input).
         let mut when: Vec<(Timestamp, u32)> = Vec::with_capacity(n);
@@ -142,7 +142,7 @@ impl Correlation {
             }
         };
         for ti in 0..n {
-            let Some(f) = facts(ti) else {
+            let Some(f) = keys(ti) else {
                 when.push((Timestamp::default(), 0));
                 continue;
             };
@@ -158,14 +158,13 @@ impl Correlation {
                     frame: p.frame,
                 });
                 uf.push();
-                if let Some(tid) = &p.transaction_id {
-                    link(i, key_digest(b't', tid), &mut uf);
+                if let Some(k) = p.transaction {
+                    link(i, k, &mut uf);
                 }
-                if let Some(mid) = &p.message_id {
-                    link(i, key_digest(b'm', mid), &mut uf);
+                if let Some(k) = p.message {
+                    link(i, k, &mut uf);
                 }
-                if let Some(loc) = &p.content_location {
-                    let k = location_digest(loc);
+                if let Some(k) = p.location {
                     known_locations.insert(k);
                     link(i, k, &mut uf);
                 }
@@ -173,13 +172,13 @@ impl Correlation {
                     retrieve_confs.push(i as u32);
                 }
             }
-            if let Some(r) = &f.request {
+            if let Some((key, frame)) = f.request {
                 requests.push(Request {
                     transfer: ti as u32,
-                    key: location_digest(&r.uri),
-                    frame: r.frame,
+                    key,
+                    frame,
                     retrieve_confs: (rc_from, retrieve_confs.len() as u32),
-                    answered: f.carries_retrieve_conf(),
+                    answered: f.answered,
                 });
             }
         }
@@ -396,8 +395,13 @@ impl Correlation {
 /// Builds the messages over transfers already in report order (their ids assigned), ids `M1`,
 /// `M2`, ... in order of first appearance.
 pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
+    let mut keys = |ti: usize| {
+        transfers
+            .get(ti)
+            .map(|t| TransferKeys::of(&TransferFacts::of(t)))
+    };
+    let correlation = Correlation::build(transfers.len(), &mut keys);
     let mut facts = |ti: usize| transfers.get(ti).map(TransferFacts::of);
-    let correlation = Correlation::build(transfers.len(), &mut facts);
     let id = |ti: usize| {
         transfers
             .get(ti)

@@ -172,6 +172,56 @@ impl TransferFacts {
     }
 }
 
+/// What correlation needs of a transfer: its facts with every key already digested. Taking
+/// the digests (SHA-256, URL normalisation) is most of correlation's work, and it is per
+/// transfer, so it is done where the facts are read (in parallel), leaving only the joins to
+/// the sequential union-find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferKeys {
+    pub start: Timestamp,
+    pub input_index: u32,
+    pub pdus: Vec<PduKeys>,
+    /// The request's content-location digest and first frame.
+    pub request: Option<(u128, u64)>,
+    /// See [`TransferFacts::carries_retrieve_conf`].
+    pub answered: bool,
+}
+
+/// One PDU's place and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PduKeys {
+    pub frame: u64,
+    pub kind: NodeKind,
+    pub transaction: Option<u128>,
+    pub message: Option<u128>,
+    pub location: Option<u128>,
+}
+
+impl TransferKeys {
+    pub fn of(f: &TransferFacts) -> TransferKeys {
+        TransferKeys {
+            start: f.start,
+            input_index: f.input_index,
+            pdus: f
+                .pdus
+                .iter()
+                .map(|p| PduKeys {
+                    frame: p.frame,
+                    kind: p.kind,
+                    transaction: p.transaction_id.as_deref().map(|t| key_digest(b't', t)),
+                    message: p.message_id.as_deref().map(|m| key_digest(b'm', m)),
+                    location: p.content_location.as_deref().map(location_digest),
+                })
+                .collect(),
+            request: f
+                .request
+                .as_ref()
+                .map(|r| (location_digest(&r.uri), r.frame)),
+            answered: f.carries_retrieve_conf(),
+        }
+    }
+}
+
 /// A correlation key's digest: the first 128 bits of SHA-256 over the key's kind and text, so
 /// that no capture can make two keys collide.
 pub fn key_digest(kind: u8, s: &str) -> u128 {
@@ -254,5 +304,58 @@ mod tests {
         buf.clear();
         v4.encode(&mut buf);
         assert_eq!(TransferFacts::decode(&buf), Some(v4));
+    }
+
+    /// The keys correlation joins on are the digests of the facts' keys, the request's URI
+    /// normalised like a content location, so a request matches the location it fetches.
+    #[test]
+    fn keys_are_the_digests_of_the_facts() {
+        let f = TransferFacts {
+            start: Timestamp::new(1_700_000_000, 0, 6),
+            input_index: 1,
+            first_frame: 4,
+            client_ip: "192.0.2.7".parse().unwrap(),
+            pdus: vec![PduFacts {
+                frame: 9,
+                kind: NodeKind::RetrieveConf,
+                to_client: true,
+                message_type: "m-retrieve-conf".into(),
+                transaction_id: Some("t1".into()),
+                message_id: Some("m1".into()),
+                content_location: Some("http://mmsc.example.com/a".into()),
+            }],
+            request: Some(RequestFacts {
+                uri: "HTTP://MMSC.example.com:80/a".into(),
+                frame: 5,
+            }),
+        };
+        let k = TransferKeys::of(&f);
+        assert_eq!((k.start, k.input_index), (f.start, 1));
+        assert!(k.answered);
+        let p = k.pdus[0];
+        assert_eq!((p.frame, p.kind), (9, NodeKind::RetrieveConf));
+        assert_eq!(p.transaction, Some(key_digest(b't', "t1")));
+        assert_eq!(p.message, Some(key_digest(b'm', "m1")));
+        // A transaction id and a message id with the same text are different keys.
+        assert_ne!(key_digest(b't', "x"), key_digest(b'm', "x"));
+        assert_eq!(k.request, Some((p.location.unwrap(), 5)));
+        let sent = TransferFacts {
+            pdus: vec![PduFacts {
+                to_client: false,
+                transaction_id: None,
+                message_id: None,
+                content_location: None,
+                ..f.pdus[0].clone()
+            }],
+            request: None,
+            ..f
+        };
+        let k = TransferKeys::of(&sent);
+        assert!(!k.answered);
+        assert_eq!(k.request, None);
+        assert_eq!(
+            (k.pdus[0].transaction, k.pdus[0].message, k.pdus[0].location),
+            (None, None, None)
+        );
     }
 }
