@@ -305,8 +305,9 @@ fn add_counts(total: &mut SeverityCounts, c: &Counts) {
 }
 
 /// A transfer as it waits for the end of the run: what orders it, where its facts are (see
-/// [`TransferFacts`]), and the transfer with its findings, kept or serialised. About 90 bytes;
-/// with a streaming sink, a decided transfer waits as an index record in the spill instead
+/// [`TransferFacts`]), and the transfer with its findings, kept or serialised. 64 bytes: the
+/// end of a run holds one per reported transfer (to sort them and tie them into messages). With
+/// a streaming sink, a decided transfer waits as an index record in the spill instead
 /// ([`Sealed::encode`]) and costs no memory until the end of the run.
 struct Sealed {
     input_index: u32,
@@ -315,13 +316,10 @@ struct Sealed {
     first_frame: u64,
     last_frame: u64,
     tiebreak: u64,
-    facts: BlobRef,
-    payload: Payload,
     findings: u32,
     /// Where the findings start in a spilled payload.
     split: u32,
-    /// Set while it is not yet known whether the transfer is reported.
-    provisional: Option<Box<Provisional>>,
+    payload: Payload,
 }
 
 /// A transfer reported only if a later look at the whole input (or run) says so: an encrypted
@@ -409,30 +407,48 @@ impl Sealed {
         )
     }
 
-    fn undecided_encrypted(&self) -> Option<&Encrypted> {
-        self.provisional.as_ref().and_then(|p| p.encrypted.as_ref())
+    fn provisional(&self) -> Option<&Provisional> {
+        match &self.payload {
+            Payload::Kept(k) => k.provisional.as_ref(),
+            Payload::Spilled { .. } => None,
+        }
     }
 
-    /// A spilled, decided transfer as a fixed-size index record (offsets relative to `base`).
+    fn undecided_encrypted(&self) -> Option<&Encrypted> {
+        self.provisional().and_then(|p| p.encrypted.as_ref())
+    }
+
+    /// Where the transfer's facts are.
+    fn facts(&self) -> BlobRef {
+        match &self.payload {
+            Payload::Kept(k) => k.facts,
+            &Payload::Spilled { at, facts, .. } => BlobRef { at, len: facts },
+        }
+    }
+
+    /// Where the serialised transfer and findings are, when they were serialised.
+    fn serialised(&self) -> Option<BlobRef> {
+        match self.payload {
+            Payload::Kept(_) => None,
+            Payload::Spilled { at, facts, len } => Some(BlobRef {
+                at: at.saturating_add(u64::from(facts)),
+                len,
+            }),
+        }
+    }
+
+    /// A spilled, decided transfer as a fixed-size index record (its offset relative to the
+    /// buffer it is in, see [`rebase_index`]).
     fn encode(&self, out: &mut Vec<u8>) -> bool {
-        let Payload::Spilled(payload) = self.payload else {
+        let Payload::Spilled { at, facts, len } = self.payload else {
             return false;
         };
         out.extend_from_slice(&self.input_index.to_le_bytes());
         out.extend_from_slice(&[self.transport, u8::from(self.encrypted), 0, 0]);
-        for v in [
-            self.first_frame,
-            self.last_frame,
-            self.tiebreak,
-            self.facts.at,
-        ] {
+        for v in [self.first_frame, self.last_frame, self.tiebreak, at] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        for v in [self.facts.len, self.findings] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&payload.at.to_le_bytes());
-        for v in [payload.len, self.split] {
+        for v in [facts, len, self.findings, self.split] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         true
@@ -458,42 +474,50 @@ impl Sealed {
             first_frame: u64_at(8),
             last_frame: u64_at(16),
             tiebreak: u64_at(24),
-            facts: BlobRef {
+            payload: Payload::Spilled {
                 at: u64_at(32),
-                len: u32_at(40),
+                facts: u32_at(40),
+                len: u32_at(44),
             },
-            findings: u32_at(44),
-            payload: Payload::Spilled(BlobRef {
-                at: u64_at(48),
-                len: u32_at(56),
-            }),
-            split: u32_at(60),
-            provisional: None,
+            findings: u32_at(48),
+            split: u32_at(52),
         }
     }
 }
 
 /// Bytes of an index record (see [`Sealed::encode`]).
-const INDEX_RECORD: usize = 64;
+const INDEX_RECORD: usize = 56;
 
-/// Adds `base` to the two offsets of every index record in `index`.
+/// Adds `base` to the offset of every index record in `index`.
 fn rebase_index(index: &mut [u8], base: u64) {
     for record in index.chunks_exact_mut(INDEX_RECORD) {
-        for at in [32usize, 48] {
-            if let Some(field) = record.get_mut(at..at + 8) {
-                let v = <[u8; 8]>::try_from(&*field).map_or(0, u64::from_le_bytes);
-                field.copy_from_slice(&v.saturating_add(base).to_le_bytes());
-            }
+        if let Some(field) = record.get_mut(32..40) {
+            let v = <[u8; 8]>::try_from(&*field).map_or(0, u64::from_le_bytes);
+            field.copy_from_slice(&v.saturating_add(base).to_le_bytes());
         }
     }
 }
 
 enum Payload {
-    /// The transfer and its findings (not yet numbered).
-    Kept(Box<(TransferRecord, Vec<Draft>)>),
-    /// Serialised: `[u32 len][u32 id offset][transfer]`, then per finding
+    Kept(Box<Kept>),
+    /// The facts blob at `at`, `facts` bytes long, and right after it the serialised transfer,
+    /// `len` bytes: `[u32 len][u32 id offset][transfer]`, then per finding
     /// `[u32 len][u32 id, transfer, message offsets][finding]`.
-    Spilled(BlobRef),
+    Spilled {
+        at: u64,
+        facts: u32,
+        len: u32,
+    },
+}
+
+/// A transfer kept in memory (the report is built in memory, or it could not be serialised).
+struct Kept {
+    transfer: TransferRecord,
+    /// Its findings, not yet numbered.
+    drafts: Vec<Draft>,
+    facts: BlobRef,
+    /// Set while it is not yet known whether the transfer is reported.
+    provisional: Option<Provisional>,
 }
 
 /// What shows which servers are MMSCs: the hosts of content locations and of HTTP requests that
@@ -745,19 +769,17 @@ impl Shard {
         for d in &drafts {
             count(&mut counts, d.severity());
         }
-        let provisional = (tr.encrypted || tr.pdus.is_empty()).then(|| {
-            Box::new(Provisional {
-                encrypted: tr.encrypted.then(|| Encrypted {
-                    wtls: tr.transport == "wtls",
-                    server_ip: tr.server.ip,
-                    sni: tr
-                        .sni
-                        .as_deref()
-                        .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
-                }),
-                request_location: tr.request.as_ref().map(|r| location_digest(&r.uri)),
-                counts,
-            })
+        let provisional = (tr.encrypted || tr.pdus.is_empty()).then(|| Provisional {
+            encrypted: tr.encrypted.then(|| Encrypted {
+                wtls: tr.transport == "wtls",
+                server_ip: tr.server.ip,
+                sni: tr
+                    .sni
+                    .as_deref()
+                    .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
+            }),
+            request_location: tr.request.as_ref().map(|r| location_digest(&r.uri)),
+            counts,
         });
         if provisional.is_none() {
             add_counts(&mut self.counts, &counts);
@@ -775,8 +797,16 @@ impl Shard {
         let tiebreak = tiebreak(&t);
         let tr_encrypted = t.transfer.encrypted;
         let mut split = 0;
-        let payload = match sink.format {
-            None => Payload::Kept(Box::new((t, drafts))),
+        let (payload, provisional) = match sink.format {
+            None => (
+                Payload::Kept(Box::new(Kept {
+                    transfer: t,
+                    drafts,
+                    facts,
+                    provisional,
+                })),
+                None,
+            ),
             Some(format) => {
                 let start = self.buffer.len();
                 if let Err(e) = serialise(&mut self.buffer, format, &t, drafts, &mut split) {
@@ -788,10 +818,13 @@ impl Shard {
                     ));
                     return;
                 }
-                Payload::Spilled(BlobRef {
-                    at: start as u64,
+                // The transfer follows its facts in the buffer.
+                let payload = Payload::Spilled {
+                    at: facts.at,
+                    facts: facts.len,
                     len: u32::try_from(self.buffer.len() - start).unwrap_or(0),
-                })
+                };
+                (payload, provisional)
             }
         };
         let sealed = Sealed {
@@ -801,26 +834,28 @@ impl Shard {
             first_frame,
             last_frame,
             tiebreak,
-            facts,
-            payload,
             findings,
             split,
-            provisional,
+            payload,
         };
-        if sealed.provisional.is_none() && sealed.encode(&mut self.index) {
-            self.indexed += 1;
-            return;
-        }
-        if let Some(p) = &sealed.provisional {
-            let start = self.candidates.len();
-            if sealed.encode(&mut self.candidates) {
-                p.encode(&mut self.candidates);
-                let len = self.candidates.len() - start;
-                // The record's length first, so that runs can be walked (and rebased).
-                let len = u32::try_from(len).unwrap_or(0).to_le_bytes();
-                self.candidates.splice(start..start, len);
+        match provisional {
+            None if sealed.encode(&mut self.index) => {
+                self.indexed += 1;
                 return;
             }
+            Some(p) => {
+                // Undecided: `[u32 len][index record][Provisional]`, the record's length first
+                // so that runs can be walked (and rebased).
+                let start = self.candidates.len();
+                if sealed.encode(&mut self.candidates) {
+                    p.encode(&mut self.candidates);
+                    let len = self.candidates.len() - start;
+                    let len = u32::try_from(len).unwrap_or(0).to_le_bytes();
+                    self.candidates.splice(start..start, len);
+                }
+                return;
+            }
+            None => {}
         }
         if self.built.last().is_none_or(|c| c.len() >= SEALED_CHUNK) {
             self.built.push(Vec::with_capacity(SEALED_CHUNK));
@@ -837,9 +872,9 @@ impl Shard {
         }
         let base = spill.append(&self.buffer);
         for s in self.built.iter_mut().flatten().skip(self.pending) {
-            s.facts.at += base;
-            if let Payload::Spilled(b) = &mut s.payload {
-                b.at += base;
+            match &mut s.payload {
+                Payload::Kept(k) => k.facts.at += base,
+                Payload::Spilled { at, .. } => *at += base,
             }
         }
         self.pending = self.built.iter().map(Vec::len).sum();
@@ -1201,7 +1236,10 @@ fn run_source<S: RecordSource + Send>(
     // ordinary browsing, dropped here (with a streaming sink, the undecided ones wait in the
     // spill and `plan` decides them against `locations`).
     transfers.retain_mut(|s| {
-        let Some(p) = &s.provisional else {
+        let Payload::Kept(k) = &mut s.payload else {
+            return true;
+        };
+        let Some(p) = &k.provisional else {
             return true;
         };
         if p.encrypted.is_some() {
@@ -1210,7 +1248,7 @@ fn run_source<S: RecordSource + Send>(
         let asked = p.request_location.is_some_and(|k| locations.contains(&k));
         if asked {
             add_counts(&mut counts, &p.counts);
-            s.provisional = None;
+            k.provisional = None;
         }
         asked
     });
@@ -1506,7 +1544,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         None => true,
         Some(e) => {
             let mmsc = reaches_mmsc(e);
-            if mmsc && let Some(p) = &s.provisional {
+            if mmsc && let Some(p) = s.provisional() {
                 add_counts(&mut counts, &p.counts);
             }
             mmsc
@@ -1566,7 +1604,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     drop(buf);
     let spill = &sink.spill;
     let read_one =
-        |s: &Sealed| read_facts(spill, s.facts, &mut Vec::new()).map(|f| TransferKeys::of(&f));
+        |s: &Sealed| read_facts(spill, s.facts(), &mut Vec::new()).map(|f| TransferKeys::of(&f));
     // Correlation asks for the transfers in order: read them ahead and digest their keys in
     // parallel, a window at a time.
     let mut window: (usize, Vec<Option<TransferKeys>>) = (0, Vec::new());
@@ -1604,7 +1642,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
                 let mut facts = |ti: usize| {
                     sealed
                         .get(ti)
-                        .and_then(|s| read_facts(spill, s.facts, &mut buf))
+                        .and_then(|s| read_facts(spill, s.facts(), &mut buf))
                 };
                 let (m, members) = correlation.message(mi, transfer_id, &mut facts)?;
                 let (drafts, token) = audit_message(&config.audit, &m, &members);
@@ -1751,7 +1789,11 @@ fn into_outcome(plan: Plan) -> Result<ScanOutcome, ScanError> {
         let Payload::Kept(kept) = s.payload else {
             return Err(kept_only());
         };
-        let (mut record, drafts) = *kept;
+        let Kept {
+            transfer: mut record,
+            drafts,
+            ..
+        } = *kept;
         record.transfer.id = transfer_id(ti);
         let message = correlation.message_id_of(ti);
         for d in drafts {
@@ -1902,9 +1944,7 @@ fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -
         let (m, f) = (plan.messages.len(), plan.message_findings.len());
         if k < n {
             let s = plan.sealed.get(k)?;
-            let Payload::Spilled(b) = s.payload else {
-                return None;
-            };
+            let b = s.serialised()?;
             Some(BlobRef {
                 at: b.at,
                 len: s.split.min(b.len),
@@ -1913,9 +1953,7 @@ fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -
             plan.messages.get(k - n)?.spilled()
         } else if k < 2 * n + m {
             let s = plan.sealed.get(k - n - m)?;
-            let Payload::Spilled(b) = s.payload else {
-                return None;
-            };
+            let b = s.serialised()?;
             Some(BlobRef {
                 at: b.at + u64::from(s.split),
                 len: if s.findings == 0 {
@@ -2087,7 +2125,7 @@ mod memory_tests {
     #[test]
     fn a_sealed_transfer_stays_small() {
         let size = std::mem::size_of::<super::Sealed>();
-        assert!(size <= 96, "Sealed grew to {size} bytes");
+        assert!(size <= 64, "Sealed grew to {size} bytes");
     }
 
     /// With a streaming sink a reported transfer costs no memory until the end: its index
@@ -2102,11 +2140,13 @@ mod memory_tests {
             first_frame: 10,
             last_frame: u64::MAX,
             tiebreak: 0xDEAD_BEEF,
-            facts: BlobRef { at: 5, len: 77 },
-            payload: Payload::Spilled(BlobRef { at: 90, len: 1234 }),
+            payload: Payload::Spilled {
+                at: 5,
+                facts: 77,
+                len: 1234,
+            },
             findings: 6,
             split: 400,
-            provisional: None,
         };
         let mut out = Vec::new();
         assert!(s.encode(&mut out));
@@ -2114,16 +2154,18 @@ mod memory_tests {
         rebase_index(&mut out, 1000);
         let back = Sealed::decode(out.as_slice().try_into().unwrap());
         assert_eq!(back.order_key(), s.order_key());
-        assert_eq!(back.facts, BlobRef { at: 1005, len: 77 });
-        assert!(matches!(
-            back.payload,
-            Payload::Spilled(BlobRef {
-                at: 1090,
+        assert_eq!(back.facts(), BlobRef { at: 1005, len: 77 });
+        // The serialised transfer follows its facts.
+        assert_eq!(
+            back.serialised(),
+            Some(BlobRef {
+                at: 1082,
                 len: 1234
             })
-        ));
+        );
         assert_eq!((back.findings, back.split), (6, 400));
         assert!(back.encrypted);
+        assert!(back.provisional().is_none());
     }
 
     /// `scan_source` (live capture, fuzzing) reads and processes within the `--threads` pool,

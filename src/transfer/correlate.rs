@@ -38,35 +38,35 @@ pub fn location_key(url: &str) -> String {
     format!("{scheme}://{host}{path}")
 }
 
+/// Union-find over node indices (u32: the end of a run holds one per PDU of the whole report).
 struct UnionFind {
-    parent: Vec<usize>,
+    parent: Vec<u32>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-        }
+    fn new() -> Self {
+        UnionFind { parent: Vec::new() }
     }
 
     fn push(&mut self) {
-        let n = self.parent.len();
+        let n = self.parent.len() as u32;
         self.parent.push(n);
     }
 
-    fn find(&mut self, mut x: usize) -> usize {
+    fn find(&mut self, x: usize) -> usize {
         // Iterative with path halving: bounded by the tree height, no recursion.
-        while let Some(&p) = self.parent.get(x) {
+        let mut x = x as u32;
+        while let Some(&p) = self.parent.get(x as usize) {
             if p == x {
                 break;
             }
-            let gp = self.parent.get(p).copied().unwrap_or(p);
-            if let Some(slot) = self.parent.get_mut(x) {
+            let gp = self.parent.get(p as usize).copied().unwrap_or(p);
+            if let Some(slot) = self.parent.get_mut(x as usize) {
                 *slot = gp;
             }
             x = gp;
         }
-        x
+        x as usize
     }
 
     fn union(&mut self, a: usize, b: usize) {
@@ -74,11 +74,23 @@ impl UnionFind {
         if ra != rb {
             let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
             if let Some(slot) = self.parent.get_mut(hi) {
-                *slot = lo;
+                *slot = lo as u32;
             }
         }
     }
 }
+
+/// A 128-bit key digest as two words: a map entry of it and a `u32` takes 24 bytes, where a
+/// `u128` (16-byte aligned) would take 32.
+type Key = [u64; 2];
+
+fn key(digest: u128) -> Key {
+    [(digest >> 64) as u64, digest as u64]
+}
+
+/// Keys are digests, spread already; foldhash is randomly seeded all the same, so that no
+/// capture can aim at the buckets.
+type KeyHasher = foldhash::fast::RandomState;
 
 /// A member of a message: a PDU of a transfer, or the transfer's request for the message's
 /// content location ([`NodeRef::REQUEST`]).
@@ -115,7 +127,7 @@ struct Node {
 /// A transfer's request, until every content location of the run is known.
 struct Request {
     transfer: u32,
-    key: u128,
+    key: Key,
     frame: u64,
     /// The transfer's m-retrieve-conf nodes, `retrieve_confs[from..to]` (an m-retrieve-conf to
     /// the client answers it).
@@ -130,12 +142,12 @@ impl Correlation {
         let mut nodes: Vec<Node> = Vec::new();
         // Per transfer: what orders its members (capture time, input).
         let mut when: Vec<(Timestamp, u32)> = Vec::with_capacity(n);
-        let mut uf = UnionFind::new(0);
-        let mut first_with_key: HashMap<u128, u32> = HashMap::new();
-        let mut known_locations: HashSet<u128> = HashSet::new();
+        let mut uf = UnionFind::new();
+        let mut first_with_key: HashMap<Key, u32, KeyHasher> = HashMap::default();
+        let mut known_locations: HashSet<Key, KeyHasher> = HashSet::default();
         let mut requests: Vec<Request> = Vec::new();
         let mut retrieve_confs: Vec<u32> = Vec::new();
-        let mut link = |i: usize, key: u128, uf: &mut UnionFind| match first_with_key.get(&key) {
+        let mut link = |i: usize, key: Key, uf: &mut UnionFind| match first_with_key.get(&key) {
             Some(&j) => uf.union(i, j as usize),
             None => {
                 first_with_key.insert(key, i as u32);
@@ -159,23 +171,23 @@ impl Correlation {
                 });
                 uf.push();
                 if let Some(k) = p.transaction {
-                    link(i, k, &mut uf);
+                    link(i, key(k), &mut uf);
                 }
                 if let Some(k) = p.message {
-                    link(i, k, &mut uf);
+                    link(i, key(k), &mut uf);
                 }
                 if let Some(k) = p.location {
-                    known_locations.insert(k);
-                    link(i, k, &mut uf);
+                    known_locations.insert(key(k));
+                    link(i, key(k), &mut uf);
                 }
                 if p.kind == NodeKind::RetrieveConf {
                     retrieve_confs.push(i as u32);
                 }
             }
-            if let Some((key, frame)) = f.request {
+            if let Some((k, frame)) = f.request {
                 requests.push(Request {
                     transfer: ti as u32,
-                    key,
+                    key: key(k),
                     frame,
                     retrieve_confs: (rc_from, retrieve_confs.len() as u32),
                     answered: f.answered,
