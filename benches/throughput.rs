@@ -58,6 +58,19 @@ fn timed(cmd: &mut Command) -> Run {
     }
 }
 
+/// The run of median time (the upper one of an even count).
+fn median(runs: &[Run]) -> &Run {
+    let mut sorted: Vec<&Run> = runs.iter().collect();
+    sorted.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+    sorted[sorted.len() / 2]
+}
+
+/// Every run's time, in the order run.
+fn spread(runs: &[Run]) -> String {
+    let secs: Vec<String> = runs.iter().map(|r| format!("{:.2}", r.secs)).collect();
+    secs.join(" ")
+}
+
 fn capture(dir: &Path, mb: u64) -> PathBuf {
     let path = dir.join(format!("mixed-{mb}mb.pcap"));
     if !path.exists() {
@@ -153,13 +166,18 @@ fn main() {
     // Where the reports go: `MMSLEAK_BENCH_OUT` (e.g. /dev/shm, to measure mmsleak rather than
     // the disk), else beside the captures.
     let out_dir = std::env::var_os("MMSLEAK_BENCH_OUT").map_or_else(|| dir.clone(), PathBuf::from);
+    let rounds: usize = std::env::var("MMSLEAK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let mut peaks: Vec<(u64, u64)> = Vec::new();
     for mb in sizes {
         let path = capture(&dir, mb);
         let bytes = std::fs::metadata(&path).unwrap().len() as f64;
         let mbytes = bytes / 1e6;
         // `cat FILE > /dev/null`: stdout to the null device, not through a pipe.
-        let cat = {
+        let cat = || {
             let start = Instant::now();
             let status = Command::new("cat")
                 .arg(&path)
@@ -190,41 +208,75 @@ fn main() {
             std::fs::remove_file(&report).unwrap();
             run
         };
-        let one = scan("1");
-        let two = scan("2");
-        let (packets, ours) = mmsleak_counts(&two.stdout);
-        assert_eq!(
-            one.stdout, two.stdout,
-            "reports differ between 1 and 2 threads"
-        );
+        // Rounds of cat, one thread, two threads, interleaved, so that a slow spell of the
+        // machine (page cache reclaimed, a noisy neighbour) touches all three alike. Figures
+        // are medians; the ratio of each round is printed too.
+        let (mut cats, mut ones, mut twos) = (Vec::new(), Vec::new(), Vec::new());
+        let mut report: Option<Vec<u8>> = None;
+        for _ in 0..rounds {
+            cats.push(cat());
+            for (runs, threads) in [(&mut ones, "1"), (&mut twos, "2")] {
+                let mut run = scan(threads);
+                match &report {
+                    None => report = Some(std::mem::take(&mut run.stdout)),
+                    Some(first) => {
+                        assert!(
+                            first == &run.stdout,
+                            "reports differ between runs or threads"
+                        );
+                        run.stdout = Vec::new();
+                    }
+                }
+                runs.push(run);
+            }
+        }
+        let report = report.unwrap_or_default();
+        let (packets, ours) = mmsleak_counts(&report);
         println!(
-            "== {} ({:.0} MB, {packets} packets)",
+            "== {} ({:.0} MB, {packets} packets; median of {rounds} rounds)",
             path.display(),
             mbytes
         );
+        let cat = median(&cats);
         println!(
-            "cat            {:8.2} s {:9.1} MB/s",
+            "cat            {:8.2} s {:9.1} MB/s  (runs {})",
             cat.secs,
-            mbytes / cat.secs
+            mbytes / cat.secs,
+            spread(&cats)
         );
-        for (label, r) in [("mmsleak -j1", &one), ("mmsleak -j2", &two)] {
+        let (one, two) = (median(&ones), median(&twos));
+        for (label, r, runs) in [("mmsleak -j1", one, &ones), ("mmsleak -j2", two, &twos)] {
             println!(
-                "{label:<14} {:8.2} s {:9.1} MB/s {:10.0} packets/s  peak RSS {:.1} MB  ({})",
+                "{label:<14} {:8.2} s {:9.1} MB/s {:10.0} packets/s  peak RSS {:.1} MB  ({})  (runs {})",
                 r.secs,
                 mbytes / r.secs,
                 packets as f64 / r.secs,
-                r.peak_kib as f64 / 1024.0,
-                r.phases
+                runs.iter().map(|r| r.peak_kib).max().unwrap_or(0) as f64 / 1024.0,
+                r.phases,
+                spread(runs)
             );
         }
-        peaks.push((mb, one.peak_kib.max(two.peak_kib)));
+        peaks.push((
+            mb,
+            ones.iter()
+                .chain(&twos)
+                .map(|r| r.peak_kib)
+                .max()
+                .unwrap_or(0),
+        ));
         println!(
             "ratio: mmsleak -j2 / cat speed = {:.2}",
             cat.secs / two.secs
         );
+        let per_round: Vec<String> = ones
+            .iter()
+            .zip(&twos)
+            .map(|(a, b)| format!("{:.2}", a.secs / b.secs))
+            .collect();
         println!(
-            "ratio: 2 threads / 1 thread    = {:.2}",
-            one.secs / two.secs
+            "ratio: 2 threads / 1 thread    = {:.2}  (per round {})",
+            one.secs / two.secs,
+            per_round.join(" ")
         );
         // The generator's own count of the MMS PDUs it wrote.
         let expected: BTreeMap<String, u64> =
