@@ -78,7 +78,8 @@ pub struct ScanArgs {
     /// Capture files (pcap, pcapng, optionally gzip-compressed), folders, or '-' for stdin.
     #[arg(required_unless_present = "interface")]
     pub inputs: Vec<PathBuf>,
-    /// Capture live from this network interface instead (needs the `libpcap` feature).
+    /// Capture live from this network interface instead (needs the `libpcap` feature); Ctrl-C
+    /// ends the capture and reports what was captured.
     #[arg(long, value_name = "IF", conflicts_with = "inputs")]
     pub interface: Option<String>,
     /// With --interface: stop after this many frames.

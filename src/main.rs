@@ -116,14 +116,22 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
         OutputFormat::Jsonl => Some(report::stream::StreamFormat::Jsonl),
         _ => None,
     }
-    .filter(|_| {
-        args.interface.is_none() && !args.redact && args.extract.is_none() && args.carve.is_none()
-    });
+    .filter(|_| !args.redact && args.extract.is_none() && args.carve.is_none());
+    // The interface is opened before any output is created: a refused one leaves none behind.
+    let live = match &args.interface {
+        Some(interface) => Some(open_live(interface, args, &config)?),
+        None => None,
+    };
     if let Some(format) = streamable {
         // A usage error (an input that is not there) must not leave an empty --output behind.
-        mmsleak::capture::expand_inputs(&args.inputs).map_err(io::Error::other)?;
+        if live.is_none() {
+            mmsleak::capture::expand_inputs(&args.inputs).map_err(io::Error::other)?;
+        }
         let mut out = create_output(args.output.as_deref())?;
-        let result = scan::scan_to(&args.inputs, &config, format, &mut out);
+        let result = match live {
+            Some(live) => live_scan_to(live, format, &mut out),
+            None => scan::scan_to(&args.inputs, &config, format, &mut out),
+        };
         if let Some(p) = progress {
             p.stop();
         }
@@ -148,8 +156,8 @@ fn run_scan(args: &ScanArgs) -> io::Result<u8> {
             &outcome.summary,
         ));
     }
-    let outcome = match &args.interface {
-        Some(interface) => live_scan(interface, args, &config),
+    let outcome = match live {
+        Some(live) => live_scan(live),
         None => scan::scan(&args.inputs, &config).map_err(io::Error::other),
     };
     if let Some(p) = progress {
@@ -267,29 +275,76 @@ fn run_inspect(args: &mmsleak::cli::InspectArgs) -> io::Result<u8> {
 }
 
 #[cfg(feature = "libpcap")]
-fn live_scan(
-    interface: &str,
-    args: &ScanArgs,
-    config: &ScanConfig,
-) -> io::Result<scan::ScanOutcome> {
-    scan::scan_live(
+type Live = scan::LiveSource;
+
+/// Without the `libpcap` feature there is no live capture to hold.
+#[cfg(not(feature = "libpcap"))]
+enum Live {}
+
+/// Opens the interface. Ctrl-C (or SIGTERM) then ends the capture, and what was captured is
+/// reported; a second one exits at once.
+#[cfg(feature = "libpcap")]
+fn open_live(interface: &str, args: &ScanArgs, config: &ScanConfig) -> io::Result<Live> {
+    let live = scan::LiveSource::open(
         interface,
         args.count,
         args.duration.map(std::time::Duration::from_secs),
         config,
     )
-    .map_err(io::Error::other)
+    .map_err(io::Error::other)?;
+    let stop = live.stop_handle();
+    let quiet = args.quiet;
+    let installed = ctrlc::set_handler(move || {
+        // ctrlc runs this on a thread of its own, not in the signal handler.
+        if stop.stop() {
+            std::process::exit(130);
+        }
+        if !quiet {
+            eprintln!("mmsleak: stopping the capture (again to quit at once)");
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("mmsleak: Ctrl-C will not stop the capture cleanly: {e}");
+    }
+    Ok(live)
 }
 
 #[cfg(not(feature = "libpcap"))]
-fn live_scan(
-    _interface: &str,
-    _args: &ScanArgs,
-    _config: &ScanConfig,
-) -> io::Result<scan::ScanOutcome> {
+fn open_live(_interface: &str, _args: &ScanArgs, _config: &ScanConfig) -> io::Result<Live> {
     Err(io::Error::other(
-        "--interface needs a build with the `libpcap` feature (cargo build --features libpcap)",
+        mmsleak::capture::CaptureError::FeatureMissing {
+            what: "--interface",
+            feature: "libpcap",
+        },
     ))
+}
+
+#[cfg(feature = "libpcap")]
+fn live_scan(live: Live) -> io::Result<scan::ScanOutcome> {
+    live.scan().map_err(io::Error::other)
+}
+
+#[cfg(not(feature = "libpcap"))]
+fn live_scan(live: Live) -> io::Result<scan::ScanOutcome> {
+    match live {}
+}
+
+#[cfg(feature = "libpcap")]
+fn live_scan_to(
+    live: Live,
+    format: report::stream::StreamFormat,
+    out: &mut dyn Write,
+) -> Result<scan::StreamOutcome, scan::ScanError> {
+    live.scan_to(format, out)
+}
+
+#[cfg(not(feature = "libpcap"))]
+fn live_scan_to(
+    live: Live,
+    _format: report::stream::StreamFormat,
+    _out: &mut dyn Write,
+) -> Result<scan::StreamOutcome, scan::ScanError> {
+    match live {}
 }
 
 /// A progress bar on stderr while large inputs are read, when stderr is a terminal.

@@ -2045,35 +2045,70 @@ fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -
     w.end(&plan.summary)
 }
 
-/// Captures live from `interface` until `count` frames or `duration` seconds (at least one of
-/// them should be given, or it runs until the interface fails), then reports as for a file.
+/// A live capture, opened and ready to run: stopped after `count` frames or `duration`, or
+/// when its [`stop_handle`](LiveSource::stop_handle) is set (Ctrl-C). Opening first lets the
+/// caller report a refused interface before it creates any output.
 #[cfg(feature = "libpcap")]
-pub fn scan_live(
-    interface: &str,
-    count: Option<u64>,
-    duration: Option<std::time::Duration>,
-    config: &ScanConfig,
-) -> Result<ScanOutcome, ScanError> {
-    use std::sync::atomic::Ordering;
-    let live =
-        capture::libpcap::LiveCapture::open(interface, 262_144, true, config.filter.as_deref())?;
-    if let Some(d) = duration {
-        let stop = live.stop_handle();
-        std::thread::spawn(move || {
-            std::thread::sleep(d);
-            stop.store(true, Ordering::Relaxed);
-        });
+pub struct LiveSource {
+    name: String,
+    source: Limited<capture::libpcap::LiveCapture>,
+    config: ScanConfig,
+}
+
+#[cfg(feature = "libpcap")]
+impl LiveSource {
+    pub fn open(
+        interface: &str,
+        count: Option<u64>,
+        duration: Option<std::time::Duration>,
+        config: &ScanConfig,
+    ) -> Result<LiveSource, ScanError> {
+        let live = capture::libpcap::LiveCapture::open(
+            interface,
+            262_144,
+            true,
+            config.filter.as_deref(),
+        )?;
+        if let Some(d) = duration {
+            let stop = live.stop_handle();
+            std::thread::spawn(move || {
+                std::thread::sleep(d);
+                stop.stop();
+            });
+        }
+        Ok(LiveSource {
+            name: interface.to_owned(),
+            source: Limited {
+                inner: live,
+                left: count,
+            },
+            // The filter already runs in the kernel for a live capture.
+            config: ScanConfig {
+                filter: None,
+                ..config.clone()
+            },
+        })
     }
-    let source = Limited {
-        inner: live,
-        left: count,
-    };
-    // The filter already runs in the kernel for a live capture.
-    let live_config = ScanConfig {
-        filter: None,
-        ..config.clone()
-    };
-    scan_source(interface, source, &live_config)
+
+    /// Ends the capture (from another thread); what was captured is then reported.
+    pub fn stop_handle(&self) -> std::sync::Arc<capture::libpcap::LiveStop> {
+        self.source.inner.stop_handle()
+    }
+
+    /// Runs the capture to its end and reports as for a file, the report in memory.
+    pub fn scan(self) -> Result<ScanOutcome, ScanError> {
+        scan_source(&self.name, self.source, &self.config)
+    }
+
+    /// Runs the capture to its end, writing the JSON or JSON Lines report as [`scan_to`] does:
+    /// memory does not grow with the traffic, however long the capture runs.
+    pub fn scan_to(
+        self,
+        format: StreamFormat,
+        out: &mut dyn Write,
+    ) -> Result<StreamOutcome, ScanError> {
+        scan_source_to(&self.name, self.source, &self.config, format, out)
+    }
 }
 
 /// A source that ends after a number of records.

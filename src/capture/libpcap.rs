@@ -125,7 +125,36 @@ pub struct LiveCapture {
     capture: Capture<Active>,
     link_type: u32,
     frame: u64,
-    stop: Arc<AtomicBool>,
+    stop: Arc<LiveStop>,
+}
+
+/// Ends a live capture from another thread: [`LiveCapture::next_record`] then returns `None`,
+/// even while it waits on an idle interface.
+pub struct LiveStop {
+    stopped: AtomicBool,
+    /// Wakes a capture blocked in libpcap's wait for frames (`pcap_breakloop`).
+    wake: pcap::BreakLoop,
+}
+
+impl std::fmt::Debug for LiveStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveStop")
+            .field("stopped", &self.stopped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveStop {
+    /// Stops the capture; true if it had been stopped already.
+    pub fn stop(&self) -> bool {
+        let already = self.stopped.swap(true, Ordering::Relaxed);
+        self.wake.breakloop();
+        already
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for LiveCapture {
@@ -165,12 +194,16 @@ impl LiveCapture {
                 .map_err(|error| libpcap_error(format!("filter '{expression}'"), error))?;
         }
         let link_type = u32::try_from(capture.get_datalink().0).unwrap_or(0);
+        let stop = Arc::new(LiveStop {
+            stopped: AtomicBool::new(false),
+            wake: capture.breakloop_handle(),
+        });
         Ok(LiveCapture {
             name: interface.to_string(),
             capture,
             link_type,
             frame: 0,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop,
         })
     }
 
@@ -182,14 +215,15 @@ impl LiveCapture {
         self.link_type
     }
 
-    /// Set it (from another thread or a signal handler) to make `next_record` return `None`.
-    pub fn stop_handle(&self) -> Arc<AtomicBool> {
+    /// What stops the capture from another thread (a timer, a Ctrl-C handler's thread; not
+    /// from a signal handler itself).
+    pub fn stop_handle(&self) -> Arc<LiveStop> {
         Arc::clone(&self.stop)
     }
 
     /// The next frame; `None` once stopped or when the interface fails (said in `diags`).
     pub fn next_record(&mut self, diags: &mut Vec<Diagnostic>) -> Option<Record> {
-        while !self.stop.load(Ordering::Relaxed) {
+        while !self.stop.is_stopped() {
             match self.capture.next_packet() {
                 Ok(packet) => {
                     self.frame = self.frame.saturating_add(1);
@@ -207,6 +241,8 @@ impl LiveCapture {
                     });
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
+                // `pcap_breakloop`: stopped (the loop condition says so).
+                Err(pcap::Error::NoMorePackets) if self.stop.is_stopped() => {}
                 Err(error) => {
                     diags.push(
                         Diagnostic::new(
