@@ -510,7 +510,7 @@ enum Payload {
     },
 }
 
-/// A transfer kept in memory (the report is built in memory, or it could not be serialised).
+/// A transfer kept in memory, when the report is built in memory.
 struct Kept {
     transfer: TransferRecord,
     /// Its findings, not yet numbered.
