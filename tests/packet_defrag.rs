@@ -13,6 +13,7 @@ use mmsleak::diag::{Diagnostic, Layer};
 use mmsleak::packet::{
     Decoded, DefragLimits, Defragmenter, Fragment, Packet, PacketDecoder, Transport, decode_record,
 };
+use mmsleak::time::Timestamp;
 use packet_support::*;
 
 /// A UDP datagram of `len` payload bytes (distinct values) to cut into fragments.
@@ -154,6 +155,50 @@ fn missing_fragment_times_out_with_a_diagnostic() {
     assert_eq!(decoder.defragmenter().held_bytes(), 0);
     let c = decoder.counters();
     assert_eq!((c.frames, c.fragments, c.non_ip, c.packets), (3, 2, 1, 0));
+}
+
+/// Expiry is asked for at every packet: two datagrams started 20 s apart each time out exactly
+/// 30 s after their own first fragment (to the nanosecond), however often it is asked.
+#[test]
+fn timeouts_are_exact_however_often_expiry_is_asked_for() {
+    let (datagram, _) = udp_datagram(3000);
+    let total = datagram.len();
+    let at = |ident: u16, secs: i64| {
+        let mut r = ipv4_fragments(&datagram, ident, &[(0, 1480)], total).remove(0);
+        r.ts = Timestamp::new(1_700_000_000 + secs, 0, 6);
+        r
+    };
+    let time = |secs: i64, nanos: u32| Timestamp::new(1_700_000_000 + secs, nanos, 9);
+    let mut defrag = Defragmenter::default();
+    let mut diags = Vec::new();
+    let (a, b) = (at(0x1111, 0), at(0x2222, 20));
+    assert!(defrag.push(fragment_of(&a), &mut diags).is_none());
+    for secs in 1..20 {
+        defrag.expire(time(secs, 0), &mut diags);
+    }
+    assert!(defrag.push(fragment_of(&b), &mut diags).is_none());
+    defrag.expire(time(30, 0), &mut diags);
+    assert!(diags.is_empty(), "{diags:?}");
+    defrag.expire(time(30, 1), &mut diags);
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0].message.contains("ident 0x1111"),
+        "{}",
+        diags[0].message
+    );
+    for secs in 31..50 {
+        defrag.expire(time(secs, 0), &mut diags);
+    }
+    defrag.expire(time(50, 0), &mut diags);
+    assert_eq!(diags.len(), 1);
+    defrag.expire(time(50, 1), &mut diags);
+    assert_eq!(diags.len(), 2);
+    assert!(
+        diags[1].message.contains("ident 0x2222"),
+        "{}",
+        diags[1].message
+    );
+    assert_eq!(defrag.in_progress(), 0);
 }
 
 #[test]
