@@ -42,8 +42,14 @@ fn collect(
             collect(&e.children, base, parts, issues);
             continue;
         }
-        let mut part = MmsPart::new(e.content_type.clone(), e.headers.clone(), Vec::new());
-        let (data, problem) = match part.transfer_encoding.as_deref() {
+        // The same header `MmsPart::new` reads the encoding from, read here first: the part is
+        // built once, with its decoded data.
+        let encoding = e
+            .headers
+            .iter()
+            .find(|h| h.is("Content-Transfer-Encoding"))
+            .map(|h| h.value.trim().to_ascii_lowercase());
+        let (data, problem) = match encoding.as_deref() {
             Some("base64") => match decode_base64(e.data) {
                 Some(d) => (d, None),
                 None => match decode_base64_prefix(e.data) {
@@ -60,15 +66,11 @@ fn collect(
         if let Some(msg) = problem {
             issues.push(DecodeIssue::new(base + e.data_offset, msg));
         }
-        let mut rebuilt = MmsPart::new(
-            part.content_type.clone(),
-            std::mem::take(&mut part.headers),
-            data,
-        );
-        rebuilt.depth = e.depth;
-        rebuilt.truncated = e.truncated || problem.is_some();
-        rebuilt.offset = base + e.data_offset;
-        parts.push(rebuilt);
+        let mut part = MmsPart::new(e.content_type.clone(), e.headers.clone(), data);
+        part.depth = e.depth;
+        part.truncated = e.truncated || problem.is_some();
+        part.offset = base + e.data_offset;
+        parts.push(part);
     }
 }
 
