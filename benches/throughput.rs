@@ -13,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+use mmsleak::proto::mms::MessageType;
 use mmsleak::synth::{SynthOptions, generate};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,47 +105,17 @@ fn mmsleak_counts(report: &[u8]) -> (u64, BTreeMap<String, u64>) {
 
 /// tshark prints message types as numbers (0x80 ...) or names depending on the version.
 fn tshark_counts(out: &[u8]) -> BTreeMap<String, u64> {
-    const NAMES: &[&str] = &[
-        "m-send-req",
-        "m-send-conf",
-        "m-notification-ind",
-        "m-notifyresp-ind",
-        "m-retrieve-conf",
-        "m-acknowledge-ind",
-        "m-delivery-ind",
-        "m-read-rec-ind",
-        "m-read-orig-ind",
-        "m-forward-req",
-        "m-forward-conf",
-        "m-mbox-store-req",
-        "m-mbox-store-conf",
-        "m-mbox-view-req",
-        "m-mbox-view-conf",
-        "m-mbox-upload-req",
-        "m-mbox-upload-conf",
-        "m-mbox-delete-req",
-        "m-mbox-delete-conf",
-        "m-mbox-descr",
-        "m-delete-req",
-        "m-delete-conf",
-        "m-cancel-req",
-        "m-cancel-conf",
-    ];
     let mut counts = BTreeMap::new();
     for line in String::from_utf8_lossy(out).lines() {
         for v in line.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-            let name = match v
+            // The project's own table of message types names them.
+            let name = v
                 .strip_prefix("0x")
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(n) if n >= 0x80 => NAMES.get(usize::from(n - 0x80)).map(|s| s.to_string()),
-                _ => v
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|n| *n >= 0x80)
-                    .and_then(|n| NAMES.get(usize::from(n - 0x80)).map(|s| s.to_string())),
-            }
-            .unwrap_or_else(|| v.to_owned());
+                .map_or_else(|| v.parse::<u8>().ok(), |h| u8::from_str_radix(h, 16).ok())
+                .map(MessageType)
+                .filter(|t| t.is_assigned())
+                .map(MessageType::name)
+                .unwrap_or_else(|| v.to_owned());
             *counts.entry(name).or_insert(0) += 1;
         }
     }

@@ -746,9 +746,11 @@ impl Shard {
             }
             self.mmsc.learn(&t);
             self.seal(t, drafts, sink);
-        }
-        if self.buffer.len() >= SPILL_CHUNK {
-            self.flush(&sink.spill);
+            // After each transfer, not once per batch: one flow can complete thousands of
+            // exchanges in a batch (a push flood), which would otherwise all wait here.
+            if self.buffer.len() >= SPILL_CHUNK {
+                self.flush(&sink.spill);
+            }
         }
     }
 

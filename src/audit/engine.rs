@@ -9,7 +9,7 @@ use super::rules::{RULES, rule};
 use crate::report::model::{Finding, Message, PduReport, Severity};
 use crate::transfer::TransferRecord;
 use crate::transfer::correlate::{Correlation, location_key};
-use crate::transfer::entry::{NodeKind, TransferFacts, TransferKeys};
+use crate::transfer::entry::{NodeKind, TransferFacts};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -299,12 +299,7 @@ impl<'a> MessageAudit<'a> {
 /// ids F1..., ordered by transfer, then message, then rule. `scan` runs the same rules piecewise
 /// as transfers become final; this is the whole-report form.
 pub fn audit(transfers: &[TransferRecord], config: &AuditConfig) -> Vec<Finding> {
-    let mut keys = |ti: usize| {
-        transfers
-            .get(ti)
-            .map(|t| TransferKeys::of(&TransferFacts::of(t)))
-    };
-    let correlation = Correlation::build(transfers.len(), &mut keys);
+    let correlation = Correlation::of_records(transfers);
     let mut facts = |ti: usize| transfers.get(ti).map(TransferFacts::of);
     let mut findings = Vec::new();
     let per_transfer: Vec<Vec<Draft>> = transfers

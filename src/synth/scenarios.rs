@@ -11,7 +11,7 @@ use super::msg::{self, People, Person};
 use super::net::Link;
 use super::wap::{self, MmsCargo, Segmentation, WspReplySpec, WspRequestSpec, WtpSession};
 use super::{GeneratedCapture, Rng, web};
-use crate::proto::mms::{MessageType, MmsField, MmsValue};
+use crate::proto::mms::{MessageType, MmsField, MmsPdu, MmsValue};
 use crate::proto::wsp::headers::WspHeader;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -288,18 +288,7 @@ pub(crate) fn wap_push(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
         .with(MmsField::ReportAllowed, msg::token(0x80));
     let mmsc_url = format!("http://{}/mms", cast.host);
     tid = tid.wrapping_add(1);
-    wap::method(
-        lab,
-        phone,
-        wsp,
-        tid,
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&resp)?, PduFacts::default(), "m1"),
-        ),
-        &WspReplySpec::empty(204),
-    )?;
+    post_answered_no_content(lab, cast, (phone, wsp, tid), &mmsc_url, &resp, "m1")?;
     lab.wait_ms(500, 3000);
 
     tid = tid.wrapping_add(1);
@@ -318,18 +307,7 @@ pub(crate) fn wap_push(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     let ack = msg::pdu(MessageType::ACKNOWLEDGE_IND, Some(&tid_r))
         .with(MmsField::ReportAllowed, msg::token(0x80));
     tid = tid.wrapping_add(1);
-    wap::method(
-        lab,
-        phone,
-        wsp,
-        tid,
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&ack)?, PduFacts::default(), "m1"),
-        ),
-        &WspReplySpec::empty(204),
-    )?;
+    post_answered_no_content(lab, cast, (phone, wsp, tid), &mmsc_url, &ack, "m1")?;
     Ok(())
 }
 
@@ -560,17 +538,13 @@ pub(crate) fn forward_mailbox(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> 
     )?;
     lab.wait_ms(200, 900);
     let ack = msg::pdu(MessageType::ACKNOWLEDGE_IND, Some(&tr));
-    wap::method(
+    post_answered_no_content(
         lab,
-        bob_phone,
-        wsp,
-        next_tid(),
-        &WspRequestSpec::post(
-            &mmsc_url,
-            ua(cast),
-            MmsCargo::new(msg::encode(&ack)?, PduFacts::default(), "m2"),
-        ),
-        &WspReplySpec::empty(204),
+        cast,
+        (bob_phone, wsp, next_tid()),
+        &mmsc_url,
+        &ack,
+        "m2",
     )?;
     lab.wait_ms(5000, 20000);
 
@@ -730,6 +704,28 @@ fn send_exchange(
         MmsCargo::new(msg::encode(&conf)?, PduFacts::default(), label),
     )?;
     Ok(())
+}
+
+/// A connectionless WSP Post of an MMS PDU that needs no answer but 204 (m-notifyresp-ind,
+/// m-acknowledge-ind) from `handset` to `gateway`, with transaction id `tid`.
+fn post_answered_no_content(
+    lab: &mut Lab,
+    cast: &mut Cast,
+    (handset, gateway, tid): (SocketAddr, SocketAddr, u8),
+    url: &str,
+    pdu: &MmsPdu,
+    label: &str,
+) -> io::Result<()> {
+    let cargo = MmsCargo::new(msg::encode(pdu)?, PduFacts::default(), label);
+    wap::method(
+        lab,
+        handset,
+        gateway,
+        tid,
+        &WspRequestSpec::post(url, ua(cast), cargo),
+        &WspReplySpec::empty(204),
+    )
+    .map(drop)
 }
 
 /// A connectionless WSP Post of an MMS PDU from `handset` to `gateway` (with transaction id

@@ -251,7 +251,8 @@ fn count(lab: &mut Lab, cargo: &MmsCargo) {
     }
 }
 
-/// Records a method exchange (connectionless or over WTP) in the key.
+/// Counts a method exchange's (connectionless or over WTP) MMS PDUs and, in a keyed lab,
+/// records it in the key (its index there).
 #[allow(clippy::too_many_arguments)]
 fn record_exchange(
     lab: &mut Lab,
@@ -262,7 +263,13 @@ fn record_exchange(
     req_frames: &[u64],
     reply: &WspReplySpec,
     resp_frames: &[u64],
-) -> io::Result<usize> {
+) -> io::Result<Option<usize>> {
+    for c in req.body.iter().chain(reply.mms.iter()) {
+        count(lab, c);
+    }
+    if !lab.keyed {
+        return Ok(None);
+    }
     let mut all: Vec<u64> = req_frames.to_vec();
     all.extend_from_slice(resp_frames);
     let (mut t, start) = transfer(lab, transport, PROTO_UDP, client, server, &all);
@@ -299,7 +306,7 @@ fn record_exchange(
         let last = sf.last().copied().unwrap_or(0);
         record_pdu(lab, handle, cargo, last, "to-client")?;
     }
-    Ok(handle)
+    Ok(Some(handle))
 }
 
 /// A connectionless WSP Push (to the handset's port 2948) of an MMS PDU.
@@ -383,12 +390,6 @@ pub fn method_recorded(
     reply: &WspReplySpec,
     resp_frames: &[u64],
 ) -> io::Result<Option<usize>> {
-    for c in req.body.iter().chain(reply.mms.iter()) {
-        count(lab, c);
-    }
-    if !lab.keyed {
-        return Ok(None);
-    }
     record_exchange(
         lab,
         "wsp",
@@ -399,7 +400,6 @@ pub fn method_recorded(
         reply,
         resp_frames,
     )
-    .map(Some)
 }
 
 /// How a WTP message is cut and disturbed on the wire.
@@ -579,12 +579,6 @@ impl WtpSession {
             self.server,
             &encode_ack(Tid::initiator(tid), false, None),
         )?;
-        for c in req.body.iter().chain(reply.mms.iter()) {
-            count(lab, c);
-        }
-        if !lab.keyed {
-            return Ok(None);
-        }
         record_exchange(
             lab,
             "wtp",
@@ -595,7 +589,6 @@ impl WtpSession {
             reply,
             &resp_frames,
         )
-        .map(Some)
     }
 }
 

@@ -286,6 +286,16 @@ impl Correlation {
         correlation
     }
 
+    /// [`build`](Self::build) over transfers held in memory, in report order.
+    pub fn of_records(transfers: &[TransferRecord]) -> Correlation {
+        let mut keys = |ti: usize| {
+            transfers
+                .get(ti)
+                .map(|t| TransferKeys::of(&TransferFacts::of(t)))
+        };
+        Correlation::build(transfers.len(), &mut keys)
+    }
+
     /// The number of messages.
     pub fn len(&self) -> usize {
         self.starts.len()
@@ -407,12 +417,7 @@ impl Correlation {
 /// Builds the messages over transfers already in report order (their ids assigned), ids `M1`,
 /// `M2`, ... in order of first appearance.
 pub fn correlate(transfers: &[TransferRecord]) -> Vec<Message> {
-    let mut keys = |ti: usize| {
-        transfers
-            .get(ti)
-            .map(|t| TransferKeys::of(&TransferFacts::of(t)))
-    };
-    let correlation = Correlation::build(transfers.len(), &mut keys);
+    let correlation = Correlation::of_records(transfers);
     let mut facts = |ti: usize| transfers.get(ti).map(TransferFacts::of);
     let id = |ti: usize| {
         transfers
