@@ -192,6 +192,10 @@ pub struct LimitArgs {
     /// Parts decoded per MMS body, all levels together.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_multipart_parts: usize,
+    /// PDUs and retrieval requests tied into one message; the rest are left out of it (with a
+    /// diagnostic).
+    #[arg(long, default_value_t = crate::transfer::correlate::DEFAULT_MAX_MESSAGE_MEMBERS, value_name = "N")]
+    pub max_message_pdus: usize,
 }
 
 #[derive(Debug, Args)]

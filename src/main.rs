@@ -82,6 +82,7 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     config.proto.wap.sar.max_message_bytes = l.max_body;
     config.transfer.multipart.max_depth = l.max_multipart_depth;
     config.transfer.multipart.max_parts = l.max_multipart_parts;
+    config.transfer.max_message_members = l.max_message_pdus;
     config.audit.show_secrets = args.show_secrets;
     config.transfer.keep_pdu_bytes = args.extract_pdus;
     config.keep_part_bytes = args.extract.is_some() || args.html_media;

@@ -1625,8 +1625,34 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         }
         window.1.get_mut(ti - window.0).and_then(Option::take)
     };
-    let correlation = Correlation::build(sealed.len(), &mut keys);
+    let correlation =
+        Correlation::build(sealed.len(), &mut keys, config.transfer.max_message_members);
     drop(window);
+    // A message cut at the cap is said in the input of its first member.
+    for &(mi, total) in &correlation.truncated {
+        let input = correlation
+            .group(mi as usize)
+            .first()
+            .and_then(|n| sealed.get(n.transfer as usize))
+            .map_or(0, |s| s.input_index as usize);
+        if let Some(report) = inputs.get_mut(input) {
+            if report.diagnostics.len() < config.reader.max_diagnostics {
+                report.diagnostics.push(DiagnosticReport {
+                    frame: None,
+                    offset: None,
+                    layer: "limit",
+                    message: format!(
+                        "message M{} has {total} PDUs and requests; only the first {} are \
+                         tied into it (--max-message-pdus)",
+                        mi + 1,
+                        config.transfer.max_message_members.max(1)
+                    ),
+                });
+            } else {
+                report.diagnostics_suppressed += 1;
+            }
+        }
+    }
 
     // Messages a chunk at a time: built, audited and serialised in parallel, then numbered and
     // stored in order.
@@ -1636,7 +1662,17 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     let mut audit = MessageAudit::new(&config.audit);
     let mut start = 0usize;
     while start < correlation.len() {
-        let end = start.saturating_add(PREFETCH).min(correlation.len());
+        // A chunk holds the facts of all its messages' members at once: bounded in messages and
+        // in members (one large message makes a chunk of its own).
+        let mut end = start;
+        let mut members = 0usize;
+        while end < correlation.len()
+            && end - start < PREFETCH
+            && (end == start || members < CHUNK_MEMBERS)
+        {
+            members += correlation.group(end).len();
+            end += 1;
+        }
         let built: Vec<Option<(Message, Vec<Draft>, _)>> = (start..end)
             .into_par_iter()
             .map(|mi| {
@@ -1755,6 +1791,8 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
 
 /// Transfers (or messages) read, built or written ahead in parallel at a time.
 const PREFETCH: usize = 1024;
+/// Members of the messages built in parallel at a time (their facts are held together).
+const CHUNK_MEMBERS: usize = 16_384;
 
 /// A message or finding: kept, or (when it was serialised) stored in the spill.
 fn hold<T>(value: T, bytes: Option<Vec<u8>>, spill: &Spill) -> Result<Held<T>, ScanError> {

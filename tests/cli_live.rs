@@ -9,28 +9,13 @@
 //! is sent again to 127.0.0.1 while `scan --interface lo` runs. Capturing needs privileges
 //! (root or CAP_NET_RAW); without them the tests say so and pass without checking.
 
-use mmsleak::capture::CaptureReader;
-use mmsleak::packet::{Decoded, decode_record};
+mod common;
+
+use common::sample_push;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The UDP payload of the push to port 2948 in `captures/wap-push-notification.pcap`.
-fn sample_push() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/wap-push-notification.pcap");
-    let mut reader = CaptureReader::open(&path).unwrap();
-    let mut diags = Vec::new();
-    while let Some(record) = reader.next_record(&mut diags) {
-        if let Ok(Decoded::Packet(p)) = decode_record(&record)
-            && let mmsleak::packet::Transport::Udp(u) = &p.transport
-            && u.dst_port == 2948
-        {
-            return u.payload.to_vec();
-        }
-    }
-    panic!("the sample has no push to port 2948");
-}
 
 fn start(extra: &[&str], output: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_mmsleak"))

@@ -17,13 +17,27 @@ use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
 /// Settings of the transfer stage.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct TransferConfig {
     pub multipart: MultipartLimits,
     /// Keep each PDU's field-by-field description (`inspect`).
     pub keep_details: bool,
     /// Keep each PDU's bytes (`--extract-pdus`).
     pub keep_pdu_bytes: bool,
+    /// PDUs and requests tied into one message at most (see
+    /// [`Correlation::build`](super::correlate::Correlation::build)).
+    pub max_message_members: usize,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            multipart: MultipartLimits::default(),
+            keep_details: false,
+            keep_pdu_bytes: false,
+            max_message_members: super::correlate::DEFAULT_MAX_MESSAGE_MEMBERS,
+        }
+    }
 }
 
 /// A transfer being assembled, before ids are assigned.

@@ -106,6 +106,11 @@ impl NodeRef {
     pub const REQUEST: u32 = u32::MAX;
 }
 
+/// Members (PDUs and requests) one message gets at most, unless configured otherwise. A real
+/// message has a handful; the members of one message are held together while it is built, so a
+/// crafted capture must not be able to make one as large as it likes.
+pub const DEFAULT_MAX_MESSAGE_MEMBERS: usize = 50_000;
+
 /// The messages of a run: which PDUs and requests belong together.
 #[derive(Debug, Clone, Default)]
 pub struct Correlation {
@@ -116,6 +121,8 @@ pub struct Correlation {
     starts: Vec<u32>,
     /// Per transfer: the first message it belongs to.
     pub message_of: Vec<Option<u32>>,
+    /// Messages cut at the cap on members: (message index, members it would have had).
+    pub truncated: Vec<(u32, usize)>,
 }
 
 /// A member of a message as correlation sees it.
@@ -137,8 +144,14 @@ struct Request {
 
 impl Correlation {
     /// Ties the PDUs of `n` transfers (in report order; `keys(i)` gives transfer `i`'s) into
-    /// messages. Each transfer's keys are asked for once.
-    pub fn build(n: usize, keys: &mut dyn FnMut(usize) -> Option<TransferKeys>) -> Correlation {
+    /// messages. Each transfer's keys are asked for once. A message keeps its first
+    /// `max_members` members in time order (at least one); the cut ones are listed in
+    /// [`truncated`](Self::truncated), and their transfers belong to no message through them.
+    pub fn build(
+        n: usize,
+        keys: &mut dyn FnMut(usize) -> Option<TransferKeys>,
+        max_members: usize,
+    ) -> Correlation {
         let mut nodes: Vec<Node> = Vec::new();
         // Per transfer: what orders its members (capture time, input).
         let mut when: Vec<(Timestamp, u32)> = Vec::with_capacity(n);
@@ -251,6 +264,7 @@ impl Correlation {
         groups.sort_unstable_by_key(|g| (order(first(g)), g.2));
         let mut members: Vec<NodeRef> = Vec::with_capacity(nodes.len());
         let mut starts: Vec<u32> = Vec::with_capacity(groups.len());
+        let mut truncated = Vec::new();
         for &(from, to, _) in &groups {
             let group = sorted.get(from as usize..to as usize).unwrap_or(&[]);
             // A lone request with no PDU is not a message.
@@ -260,8 +274,11 @@ impl Correlation {
             if refs.clone().all(|n| n.pdu == NodeRef::REQUEST) {
                 continue;
             }
+            if group.len() > max_members.max(1) {
+                truncated.push((starts.len() as u32, group.len()));
+            }
             starts.push(members.len() as u32);
-            members.extend(refs);
+            members.extend(refs.take(max_members.max(1)));
         }
         drop(groups);
         drop(sorted);
@@ -272,6 +289,7 @@ impl Correlation {
             members,
             starts,
             message_of: Vec::new(),
+            truncated,
         };
         for mi in 0..correlation.len() {
             for node in correlation.group(mi) {
@@ -286,14 +304,15 @@ impl Correlation {
         correlation
     }
 
-    /// [`build`](Self::build) over transfers held in memory, in report order.
+    /// [`build`](Self::build) over transfers held in memory, in report order, with the default
+    /// cap on members.
     pub fn of_records(transfers: &[TransferRecord]) -> Correlation {
         let mut keys = |ti: usize| {
             transfers
                 .get(ti)
                 .map(|t| TransferKeys::of(&TransferFacts::of(t)))
         };
-        Correlation::build(transfers.len(), &mut keys)
+        Correlation::build(transfers.len(), &mut keys, DEFAULT_MAX_MESSAGE_MEMBERS)
     }
 
     /// The number of messages.
@@ -562,5 +581,33 @@ mod scale_tests {
         assert_eq!(messages.len(), 1);
         assert_eq!(messages[0].transfers.len(), n as usize);
         assert_eq!(messages[0].transaction_ids, vec!["same".to_owned()]);
+    }
+
+    /// A message past the cap keeps its first members in time order; the others' transfers
+    /// belong to no message through it, and the cut is listed.
+    #[test]
+    fn a_message_is_cut_at_the_cap_on_members() {
+        let transfers: Vec<TransferRecord> = (0..5u64)
+            .map(|i| {
+                let loc = format!("http://mmsc.example.com/m/{i}");
+                transfer(i, vec![pdu(i, "m-notification-ind", &loc, "same")], None)
+            })
+            .collect();
+        let mut keys = |ti: usize| {
+            transfers
+                .get(ti)
+                .map(|t| TransferKeys::of(&TransferFacts::of(t)))
+        };
+        let c = Correlation::build(transfers.len(), &mut keys, 3);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c.group(0).iter().map(|n| n.transfer).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert_eq!(c.truncated, vec![(0, 5)]);
+        assert_eq!(c.message_of, vec![Some(0), Some(0), Some(0), None, None]);
+        // A cap of 0 still keeps one member: a message is never empty.
+        let c = Correlation::build(transfers.len(), &mut keys, 0);
+        assert_eq!(c.group(0).len(), 1);
     }
 }

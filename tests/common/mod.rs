@@ -104,3 +104,22 @@ pub fn write_pcapng(
     }
     w.flush().unwrap();
 }
+
+/// The UDP payload of the WAP Push (port 2948) in `captures/wap-push-notification.pcap`: an
+/// m-notification-ind.
+pub fn sample_push() -> Vec<u8> {
+    use mmsleak::capture::CaptureReader;
+    use mmsleak::packet::{Decoded, Transport, decode_record};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/wap-push-notification.pcap");
+    let mut reader = CaptureReader::open(&path).unwrap();
+    let mut diags = Vec::new();
+    while let Some(record) = reader.next_record(&mut diags) {
+        if let Ok(Decoded::Packet(p)) = decode_record(&record)
+            && let Transport::Udp(u) = &p.transport
+            && u.dst_port == 2948
+        {
+            return u.payload.to_vec();
+        }
+    }
+    panic!("the sample has no push to port 2948");
+}
