@@ -1050,6 +1050,8 @@ impl Stages<'_> {
         // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
         // The flow key (and so the shard) of a whole packet is computed there too; only
         // reassembled datagrams (rare) get theirs afterwards.
+        // The shard of each whole packet is picked in parallel too: the loop in frame order
+        // that follows only places packets.
         let shard_of =
             |key: &Option<FlowKey>| (key.map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize;
         let mut decoded: Vec<_> = batch
@@ -1060,25 +1062,26 @@ impl Stages<'_> {
                     Ok(crate::packet::Decoded::Packet(p)) => FlowKey::from_packet(p),
                     _ => None,
                 };
-                (d, key)
+                (d, shard_of(&key))
             })
             .collect();
         // In frame order: defragmentation, and each packet's place in its shard's queue. Whole
         // packets stay where they were decoded (no copy); reassembled ones go to `extra`.
         let mut extra = Vec::new();
-        for (i, (record, (d, key))) in batch.iter().zip(decoded.iter_mut()).enumerate() {
-            let (at, key) = match self.decoder.absorb_in_place(record, d, &mut self.diags) {
-                Absorbed::InPlace => (PacketAt::Batch(i), *key),
+        for (i, (record, (d, shard))) in batch.iter().zip(decoded.iter_mut()).enumerate() {
+            let (at, shard) = match self.decoder.absorb_in_place(record, d, &mut self.diags) {
+                Absorbed::InPlace => (PacketAt::Batch(i), *shard),
                 Absorbed::Reassembled(packet) => {
                     let key = FlowKey::from_packet(&packet);
+                    let shard = shard_of(&key);
                     extra.push((packet, key));
-                    (PacketAt::Extra(extra.len() - 1), key)
+                    (PacketAt::Extra(extra.len() - 1), shard)
                 }
                 Absorbed::Nothing => continue,
             };
             // Each flow belongs to one shard (by its symmetric hash), so shards advance in
             // parallel without locks and every flow still sees its packets in order.
-            if let Some(s) = self.shards.get_mut(shard_of(&key)) {
+            if let Some(s) = self.shards.get_mut(shard) {
                 s.queue.push(at);
             }
         }
@@ -1087,7 +1090,9 @@ impl Stages<'_> {
             for at in &shard.queue {
                 let found = match *at {
                     PacketAt::Batch(i) => match decoded.get(i) {
-                        Some((Ok(crate::packet::Decoded::Packet(p)), key)) => Some((p, *key)),
+                        Some((Ok(crate::packet::Decoded::Packet(p)), _)) => {
+                            Some((p, FlowKey::from_packet(p)))
+                        }
                         _ => None,
                     },
                     PacketAt::Extra(i) => extra.get(i).map(|(p, key)| (p, *key)),

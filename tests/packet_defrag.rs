@@ -201,6 +201,43 @@ fn timeouts_are_exact_however_often_expiry_is_asked_for() {
     assert_eq!(defrag.in_progress(), 0);
 }
 
+/// What expiry learnt about the oldest datagram is forgotten once that datagram completes: a
+/// datagram queued behind it (stamped earlier, as in merged captures) times out at the next
+/// packet, not at the completed one's deadline.
+#[test]
+fn a_completed_datagram_does_not_delay_the_expiry_of_the_next() {
+    let (datagram, _) = udp_datagram(3000);
+    let total = datagram.len();
+    let stamped = |mut r: Record, secs: i64| {
+        r.ts = Timestamp::new(1_700_000_000 + secs, 0, 6);
+        r
+    };
+    let mut a = ipv4_fragments(&datagram, 0x5151, &[(0, 1480), (1480, total)], total);
+    let a_last = stamped(a.remove(1), 26);
+    let a_first = stamped(a.remove(0), 0);
+    let b = stamped(
+        ipv4_fragments(&datagram, 0x5252, &[(0, 1480)], total).remove(0),
+        -10,
+    );
+    let time = |secs: i64| Timestamp::new(1_700_000_000 + secs, 0, 9);
+    let mut defrag = Defragmenter::default();
+    let mut diags = Vec::new();
+    assert!(defrag.push(fragment_of(&a_first), &mut diags).is_none());
+    assert!(defrag.push(fragment_of(&b), &mut diags).is_none());
+    // The first datagram (deadline 30 s) is the oldest in line; the second waits behind it.
+    defrag.expire(time(25), &mut diags);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(defrag.push(fragment_of(&a_last), &mut diags).is_some());
+    defrag.expire(time(26), &mut diags);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0].message.contains("ident 0x5252"),
+        "{}",
+        diags[0].message
+    );
+    assert_eq!(defrag.in_progress(), 0);
+}
+
 #[test]
 fn finish_reports_what_is_left() {
     let (datagram, _) = udp_datagram(3000);

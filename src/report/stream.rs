@@ -117,17 +117,26 @@ pub fn item<T: Serialize>(
     }
 }
 
+/// The fields whose ids are spliced in on output, as `"name": ""` (pretty JSON) and
+/// `"name":""` (JSON Lines).
+const PLACEHOLDERS: [(&str, &[u8], &[u8]); 3] = [
+    ("id", b"\"id\": \"\"", b"\"id\":\"\""),
+    ("transfer", b"\"transfer\": \"\"", b"\"transfer\":\"\""),
+    ("message", b"\"message\": \"\"", b"\"message\":\"\""),
+];
+
 /// Offset of the `""` of the first `"name": ""` in an item.
 fn placeholder(format: StreamFormat, bytes: &[u8], name: &str) -> u32 {
-    let pattern = match format {
-        StreamFormat::Json => format!("\"{name}\": \"\""),
-        StreamFormat::Jsonl => format!("\"{name}\":\"\""),
+    let Some((_, pretty, compact)) = PLACEHOLDERS.iter().find(|(n, _, _)| *n == name) else {
+        return NONE;
     };
-    let p = pattern.as_bytes();
-    bytes
-        .windows(p.len())
-        .position(|w| w == p)
-        .and_then(|i| u32::try_from(i + p.len() - 2).ok())
+    let pattern = match format {
+        StreamFormat::Json => pretty,
+        StreamFormat::Jsonl => compact,
+    };
+    // memchr's SIMD search: this runs for every transfer and finding of the report.
+    memchr::memmem::find(bytes, pattern)
+        .and_then(|i| u32::try_from(i + pattern.len() - 2).ok())
         .unwrap_or(NONE)
 }
 

@@ -243,17 +243,26 @@ pub fn location_digest(url: &str) -> u128 {
 /// first PDU's frame and the request line.
 pub fn tiebreak(t: &TransferRecord) -> u64 {
     let tr = &t.transfer;
+    /// Feeds formatted text straight to the digest (no string built per transfer).
+    struct Feed<'h>(&'h mut Sha256);
+    impl std::fmt::Write for Feed<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
     let mut h = Sha256::new();
-    h.update(
-        format!(
+    // Writing to the digest cannot fail.
+    let _ = std::fmt::Write::write_fmt(
+        &mut Feed(&mut h),
+        format_args!(
             "{}|{}|{}|{}|{:?}|",
             tr.client.ip,
             tr.client.port,
             tr.server.ip,
             tr.server.port,
             tr.pdus.first().map(|p| p.frame)
-        )
-        .as_bytes(),
+        ),
     );
     if let Some(r) = &tr.request {
         h.update(r.method.as_bytes());
