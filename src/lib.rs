@@ -13,6 +13,9 @@
 //! report    → outputs            table, json, jsonl, csv, html
 //! ```
 
+// The binary's allocator set-up is the project's only unsafe code; the library has none.
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod capture;
 pub mod carve;
