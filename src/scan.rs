@@ -127,6 +127,16 @@ impl RecordFilter {
         }
     }
 
+    /// True when some records may be left out.
+    #[cfg_attr(not(feature = "libpcap"), allow(clippy::unused_self))]
+    fn selects(&self) -> bool {
+        #[cfg(feature = "libpcap")]
+        if self.bpf.is_some() {
+            return true;
+        }
+        false
+    }
+
     #[cfg_attr(not(feature = "libpcap"), allow(clippy::unused_self))]
     fn keeps(&mut self, _record: &crate::capture::Record, _diags: &mut Vec<Diagnostic>) -> bool {
         #[cfg(feature = "libpcap")]
@@ -983,17 +993,18 @@ fn read_batch<S: RecordSource>(
     mut batch: Vec<crate::capture::Record>,
     progress: &Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     position: &mut u64,
-) -> (Vec<crate::capture::Record>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+) -> (Vec<crate::capture::Record>, BatchRead) {
+    let mut read = BatchRead::default();
     batch.clear();
     batch.reserve(BATCH_RECORDS);
     let mut batch_bytes = 0usize;
     // Memory the batch holds (the reader's chunks), bounded too: see `RecordData::held_beyond`.
     let mut batch_held = 0usize;
     while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES && batch_held < BATCH_HELD {
-        let Some(record) = reader.next_record(&mut diags) else {
+        let Some(record) = reader.next_record(&mut read.diags) else {
             break;
         };
+        read.count(&record);
         batch_bytes += record.data.len();
         batch_held += record.data.held_beyond(batch.last().map(|r| &r.data));
         batch.push(record);
@@ -1006,7 +1017,27 @@ fn read_batch<S: RecordSource>(
         );
         *position = now;
     }
-    (batch, diags)
+    (batch, read)
+}
+
+/// What reading a batch found besides its records: diagnostics, and the records counted while
+/// they were in cache (the reading task does it, not the thread that waits for the batch).
+#[derive(Default)]
+struct BatchRead {
+    diags: Vec<Diagnostic>,
+    packets: u64,
+    bytes: u64,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl BatchRead {
+    fn count(&mut self, record: &crate::capture::Record) {
+        self.packets += 1;
+        self.bytes += record.data.len() as u64;
+        self.first = Some(self.first.map_or(record.ts, |f| f.min(record.ts)));
+        self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
+    }
 }
 
 /// The stages from records to flows for one input: filter, decode, defragment, and the flow
@@ -1026,32 +1057,40 @@ struct Stages<'c> {
 }
 
 impl Stages<'_> {
-    /// Counts a batch's records and keeps those the filter selects. On the calling thread: the
-    /// BPF filter (libpcap) is not Send.
+    /// Keeps the records the filter selects, and counts them. On the calling thread: the BPF
+    /// filter (libpcap) is not Send. Without a filter every record stays, and the counts made
+    /// while reading stand.
     fn admit(
         &mut self,
         filter: &mut RecordFilter,
         batch: &mut Vec<crate::capture::Record>,
-        read_diags: Vec<Diagnostic>,
+        mut read: BatchRead,
     ) {
-        self.diags.extend(read_diags);
-        let diags = &mut self.diags;
-        batch.retain(|record| filter.keeps(record, diags));
-        for record in batch.iter() {
-            self.packets += 1;
-            self.bytes += record.data.len() as u64;
-            self.first = Some(self.first.map_or(record.ts, |f| f.min(record.ts)));
-            self.last = Some(self.last.map_or(record.ts, |l| l.max(record.ts)));
+        self.diags.append(&mut read.diags);
+        let counts = if filter.selects() {
+            let diags = &mut self.diags;
+            batch.retain(|record| filter.keeps(record, diags));
+            let mut kept = BatchRead::default();
+            for record in batch.iter() {
+                kept.count(record);
+            }
+            kept
+        } else {
+            read
+        };
+        self.packets += counts.packets;
+        self.bytes += counts.bytes;
+        for ts in [counts.first, counts.last].into_iter().flatten() {
+            self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
         }
     }
 
     /// Runs one admitted batch through the stages; hands the records back for reuse.
     fn process(&mut self, batch: Vec<crate::capture::Record>) -> Vec<crate::capture::Record> {
         // Decoding is pure: in parallel. Defragmentation keeps state: in frame order.
-        // The flow key (and so the shard) of a whole packet is computed there too; only
-        // reassembled datagrams (rare) get theirs afterwards.
-        // The shard of each whole packet is picked in parallel too: the loop in frame order
-        // that follows only places packets.
+        // The flow key and shard of a whole packet are computed in parallel too, so the loop in
+        // frame order only places packets; reassembled datagrams (rare) get theirs there.
         let shard_of =
             |key: &Option<FlowKey>| (key.map_or(0, |k| k.shard_hash()) % SHARDS as u64) as usize;
         let mut decoded: Vec<_> = batch
@@ -1171,16 +1210,16 @@ fn run_source<S: RecordSource + Send>(
     let mut position = 0u64;
     let progress = &config.progress;
     let parallel = rayon::current_num_threads() > 1;
-    let (mut batch, mut read_diags) = read_batch(&mut reader, Vec::new(), progress, &mut position);
+    let (mut batch, mut read) = read_batch(&mut reader, Vec::new(), progress, &mut position);
     let mut used = Vec::new();
     loop {
         // Only the end of input gives an empty batch (the filter may empty one later).
         if batch.is_empty() {
-            stages.diags.extend(read_diags);
+            stages.diags.extend(read.diags);
             break;
         }
-        stages.admit(&mut filter, &mut batch, read_diags);
-        (batch, read_diags) = if parallel {
+        stages.admit(&mut filter, &mut batch, read);
+        (batch, read) = if parallel {
             let (done, next) = rayon::join(
                 || stages.process(batch),
                 || read_batch(&mut reader, used, progress, &mut position),
