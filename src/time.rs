@@ -72,6 +72,61 @@ impl fmt::Display for Timestamp {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
+        let Ok(year) = u32::try_from(y) else {
+            return self.fmt_general(f, y, m, d, rem);
+        };
+        if year > 9999 {
+            return self.fmt_general(f, y, m, d, rem);
+        }
+        // Written digit by digit into one buffer: every transfer, PDU and finding has times,
+        // and `write!` with widths costs several calls each.
+        let mut out = *b"0000-00-00T00:00:00.000000000Z";
+        let put = |out: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                if let Some(b) = out.get_mut(i) {
+                    *b = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+            }
+        };
+        put(&mut out, 0, 4, year);
+        put(&mut out, 5, 2, m);
+        put(&mut out, 8, 2, d);
+        // `rem` is in 0..86_400.
+        let rem = rem as u32;
+        put(&mut out, 11, 2, rem / 3600);
+        put(&mut out, 14, 2, (rem % 3600) / 60);
+        put(&mut out, 17, 2, rem % 60);
+        let digits = usize::from(self.digits.min(9));
+        let end = if digits > 0 {
+            put(
+                &mut out,
+                20,
+                digits,
+                self.nanos / 10u32.pow(9 - digits as u32),
+            );
+            20 + digits
+        } else {
+            19
+        };
+        if let Some(z) = out.get_mut(end) {
+            *z = b'Z';
+        }
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(out.get(..=end).unwrap_or(&[])).unwrap_or(""))
+    }
+}
+
+impl Timestamp {
+    /// The general form, for years outside 0..=9999.
+    fn fmt_general(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        y: i64,
+        m: u32,
+        d: u32,
+        rem: i64,
+    ) -> fmt::Result {
         write!(
             f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -94,6 +149,38 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digit-by-digit form is the general one for every year it handles.
+    #[test]
+    fn fast_and_general_forms_agree() {
+        let general = |t: Timestamp| {
+            let days = t.secs.div_euclid(86_400);
+            let rem = t.secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            struct G(Timestamp, i64, u32, u32, i64);
+            impl fmt::Display for G {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    self.0.fmt_general(f, self.1, self.2, self.3, self.4)
+                }
+            }
+            G(t, y, m, d, rem).to_string()
+        };
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Years from about -2000 to 12000, every precision, nanoseconds at the edges too.
+            let secs = (x % 440_000_000_000) as i64 - 125_000_000_000;
+            let nanos = if i % 7 == 0 {
+                999_999_999
+            } else {
+                (x >> 20) as u32 % 1_000_000_000
+            };
+            let t = Timestamp::new(secs, nanos, (i % 10) as u8);
+            assert_eq!(t.to_string(), general(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn formats_epoch_and_precision() {
