@@ -1958,21 +1958,29 @@ fn write_stream(
         return render(plan, sink, format, out);
     }
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    // Written chunks come back to be filled again: a fresh megabyte each time would be new
+    // pages, faulted in one by one.
+    let (back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     std::thread::scope(|scope| {
         let renderer = scope.spawn(move || {
             let mut w = ChannelWriter {
                 buf: Vec::with_capacity(RENDER_CHUNK),
                 tx,
+                spare,
             };
             render(plan, sink, format, &mut w).and_then(|()| w.flush())
         });
         let mut written = Ok(());
-        for chunk in rx {
+        for mut chunk in rx {
             if let Err(e) = out.write_all(&chunk) {
                 written = Err(e);
                 break;
             }
+            chunk.clear();
+            // The renderer may have finished: then the chunk is simply dropped.
+            let _ = back.try_send(chunk);
         }
+        drop(back);
         // Dropping the receiver (on a write error) stops the renderer at its next chunk.
         let rendered = renderer
             .join()
@@ -1988,6 +1996,8 @@ const RENDER_CHUNK: usize = 1 << 20;
 struct ChannelWriter {
     buf: Vec<u8>,
     tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    /// Chunks the writing thread is done with.
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
 }
 
 impl Write for ChannelWriter {
@@ -2003,7 +2013,11 @@ impl Write for ChannelWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(RENDER_CHUNK));
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(RENDER_CHUNK));
+        let chunk = std::mem::replace(&mut self.buf, next);
         self.tx
             .send(chunk)
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "report output closed"))
