@@ -14,12 +14,15 @@ use std::process::ExitCode;
 /// mimalloc instead of the system allocator: on the benchmark captures it takes about 10 % less
 /// CPU, most of it in the transfer and audit stages, which build many small strings. See
 /// docs/decisions.md, "mimalloc, tuned to give memory back".
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Option numbers of mimalloc 3 (`mi_option_e` in its `mimalloc.h`; libmimalloc-sys names only
 /// some of them).
+#[cfg(feature = "mimalloc")]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+#[cfg(feature = "mimalloc")]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// mimalloc's defaults commit whole arenas up front and keep freed memory for a second: peak RSS
@@ -29,6 +32,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 ///
 /// The first arena is reserved at the first allocation, before `main` on Linux, and takes the
 /// commit option it finds then: so there this runs as an ELF constructor, before any allocation.
+#[cfg(feature = "mimalloc")]
 #[allow(unsafe_code)]
 extern "C" fn tune_allocator() {
     // SAFETY: mi_option_set only stores a value in mimalloc's option table (no allocation, no
@@ -44,14 +48,14 @@ extern "C" fn tune_allocator() {
 // SAFETY: `.init_array` holds pointers to functions the loader calls once, in order, with
 // (argc, argv, envp), which an `extern "C" fn()` may ignore; the function touches no Rust
 // runtime state.
-#[cfg(target_os = "linux")]
+#[cfg(all(feature = "mimalloc", target_os = "linux"))]
 #[allow(unsafe_code)]
 #[used]
 #[unsafe(link_section = ".init_array")]
 static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
 
 fn main() -> ExitCode {
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(all(feature = "mimalloc", not(target_os = "linux")))]
     tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

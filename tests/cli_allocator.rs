@@ -1,5 +1,6 @@
 //! The binary's allocator settings take effect from the first allocation (they decide how much
 //! memory a run keeps: see docs/decisions.md, "mimalloc, tuned to give memory back").
+#![cfg(all(feature = "mimalloc", target_os = "linux"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
@@ -7,7 +8,6 @@ use std::process::Command;
 /// mimalloc prints its options as it starts when asked to (`MIMALLOC_VERBOSE`), which is
 /// before `main`: the values show that the settings were in place by then, under the names
 /// mimalloc itself gives the option numbers the binary sets.
-#[cfg(target_os = "linux")]
 #[test]
 fn arenas_commit_on_demand_and_freed_memory_goes_back_at_once() {
     let out = Command::new(env!("CARGO_BIN_EXE_mmsleak"))
