@@ -61,6 +61,16 @@ fn timed(cmd: &mut Command) -> Run {
 }
 
 /// The run of median time (the upper one of an even count).
+/// `MemAvailable` of /proc/meminfo in MB, where there is one. When the capture and its report
+/// no longer fit beside what runs, the page cache is reclaimed under the runs and every figure
+/// (`cat`'s most) reflects that rather than the program: seen here with 36 MB left.
+fn memory_available_mb() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 fn median(runs: &[Run]) -> &Run {
     let mut sorted: Vec<&Run> = runs.iter().collect();
     sorted.sort_by(|a, b| a.secs.total_cmp(&b.secs));
@@ -209,6 +219,20 @@ fn main() {
             path.display(),
             mbytes
         );
+        if let Some(free) = memory_available_mb() {
+            // The capture in the page cache and a report in memory, at least, besides tshark.
+            let needed = (mbytes * 1.2) as u64;
+            println!(
+                "memory available after the runs: {free} MB{}",
+                if free < needed {
+                    format!(
+                        " (under the {needed} MB the capture and its report need: figures are skewed)"
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         let cat = median(&cats);
         println!(
             "cat            {:8.2} s {:9.1} MB/s  (runs {})",
