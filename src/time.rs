@@ -75,7 +75,9 @@ impl fmt::Display for Timestamp {
         let Ok(year) = u32::try_from(y) else {
             return self.fmt_general(f, y, m, d, rem);
         };
-        if year > 9999 {
+        // Fields are public: nanoseconds past a second (not made by `new`) keep the general
+        // form, which prints every digit, as do years of other than four digits.
+        if year > 9999 || self.nanos >= 1_000_000_000 {
             return self.fmt_general(f, y, m, d, rem);
         }
         // Written digit by digit into one buffer: every transfer, PDU and finding has times,
@@ -179,6 +181,13 @@ mod tests {
             };
             let t = Timestamp::new(secs, nanos, (i % 10) as u8);
             assert_eq!(t.to_string(), general(t), "{t:?}");
+            // Built field by field, as a decoder may: out-of-range parts too.
+            let raw = Timestamp {
+                secs,
+                nanos: (x >> 32) as u32,
+                digits: (i % 12) as u8,
+            };
+            assert_eq!(raw.to_string(), general(raw), "{raw:?}");
         }
     }
 

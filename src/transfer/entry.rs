@@ -279,26 +279,35 @@ pub fn tiebreak(t: &TransferRecord) -> u64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn facts_round_trip() {
-        let f = TransferFacts {
-            start: Timestamp::new(1_700_000_000, 123_456_000, 6),
-            input_index: 3,
-            first_frame: 17,
-            client_ip: "2001:db8::5".parse().unwrap(),
+    /// The facts of a retrieval: one m-retrieve-conf (frame 9) answering a GET (frame 5).
+    fn retrieval(message_id: Option<&str>, uri: &str) -> TransferFacts {
+        TransferFacts {
+            start: Timestamp::new(1_700_000_000, 0, 6),
+            input_index: 1,
+            first_frame: 4,
+            client_ip: "192.0.2.7".parse().unwrap(),
             pdus: vec![PduFacts {
-                frame: 19,
+                frame: 9,
                 kind: NodeKind::RetrieveConf,
                 to_client: true,
                 message_type: "m-retrieve-conf".into(),
                 transaction_id: Some("t1".into()),
-                message_id: None,
+                message_id: message_id.map(str::to_owned),
                 content_location: Some("http://mmsc.example.com/a".into()),
             }],
             request: Some(RequestFacts {
-                uri: "http://mmsc.example.com/a".into(),
-                frame: 18,
+                uri: uri.into(),
+                frame: 5,
             }),
+        }
+    }
+
+    #[test]
+    fn facts_round_trip() {
+        let f = TransferFacts {
+            start: Timestamp::new(1_700_000_000, 123_456_000, 6),
+            client_ip: "2001:db8::5".parse().unwrap(),
+            ..retrieval(None, "http://mmsc.example.com/a")
         };
         let mut buf = Vec::new();
         f.encode(&mut buf);
@@ -319,25 +328,7 @@ mod tests {
     /// normalised like a content location, so a request matches the location it fetches.
     #[test]
     fn keys_are_the_digests_of_the_facts() {
-        let f = TransferFacts {
-            start: Timestamp::new(1_700_000_000, 0, 6),
-            input_index: 1,
-            first_frame: 4,
-            client_ip: "192.0.2.7".parse().unwrap(),
-            pdus: vec![PduFacts {
-                frame: 9,
-                kind: NodeKind::RetrieveConf,
-                to_client: true,
-                message_type: "m-retrieve-conf".into(),
-                transaction_id: Some("t1".into()),
-                message_id: Some("m1".into()),
-                content_location: Some("http://mmsc.example.com/a".into()),
-            }],
-            request: Some(RequestFacts {
-                uri: "HTTP://MMSC.example.com:80/a".into(),
-                frame: 5,
-            }),
-        };
+        let f = retrieval(Some("m1"), "HTTP://MMSC.example.com:80/a");
         let k = TransferKeys::of(&f);
         assert_eq!((k.start, k.input_index), (f.start, 1));
         assert!(k.answered);
