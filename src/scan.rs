@@ -821,6 +821,8 @@ impl Shard {
             ),
             Some(format) => {
                 let start = self.buffer.len();
+                // `Payload::Spilled` finds the transfer right after its facts.
+                debug_assert_eq!(start as u64, facts.at + u64::from(facts.len));
                 if let Err(e) = serialise(&mut self.buffer, format, &t, drafts, &mut split) {
                     // Serialising plain data cannot fail; if it did, say so rather than lose it.
                     self.buffer.truncate(start);

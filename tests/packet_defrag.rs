@@ -16,6 +16,11 @@ use mmsleak::packet::{
 use mmsleak::time::Timestamp;
 use packet_support::*;
 
+/// Fails, showing the diagnostic, unless its message contains `text`.
+fn assert_says(d: &Diagnostic, text: &str) {
+    assert!(d.message.contains(text), "{}", d.message);
+}
+
 /// A UDP datagram of `len` payload bytes (distinct values) to cut into fragments.
 fn udp_datagram(len: usize) -> (Vec<u8>, Vec<u8>) {
     let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
@@ -146,11 +151,7 @@ fn missing_fragment_times_out_with_a_diagnostic() {
     let d = &diags[0];
     assert_eq!(d.layer, Layer::Ip);
     assert_eq!(d.frame, Some(1));
-    assert!(
-        d.message.contains("ident 0x3333 timed out after 30 s"),
-        "{}",
-        d.message
-    );
+    assert_says(d, "ident 0x3333 timed out after 30 s");
     assert!(d.message.contains("frames 1, 2"), "{}", d.message);
     assert_eq!(decoder.defragmenter().held_bytes(), 0);
     let c = decoder.counters();
@@ -181,11 +182,7 @@ fn timeouts_are_exact_however_often_expiry_is_asked_for() {
     assert!(diags.is_empty(), "{diags:?}");
     defrag.expire(time(30, 1), &mut diags);
     assert_eq!(diags.len(), 1);
-    assert!(
-        diags[0].message.contains("ident 0x1111"),
-        "{}",
-        diags[0].message
-    );
+    assert_says(&diags[0], "ident 0x1111");
     for secs in 31..50 {
         defrag.expire(time(secs, 0), &mut diags);
     }
@@ -193,11 +190,7 @@ fn timeouts_are_exact_however_often_expiry_is_asked_for() {
     assert_eq!(diags.len(), 1);
     defrag.expire(time(50, 1), &mut diags);
     assert_eq!(diags.len(), 2);
-    assert!(
-        diags[1].message.contains("ident 0x2222"),
-        "{}",
-        diags[1].message
-    );
+    assert_says(&diags[1], "ident 0x2222");
     assert_eq!(defrag.in_progress(), 0);
 }
 
@@ -230,11 +223,7 @@ fn a_completed_datagram_does_not_delay_the_expiry_of_the_next() {
     assert!(defrag.push(fragment_of(&a_last), &mut diags).is_some());
     defrag.expire(time(26), &mut diags);
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert!(
-        diags[0].message.contains("ident 0x5252"),
-        "{}",
-        diags[0].message
-    );
+    assert_says(&diags[0], "ident 0x5252");
     assert_eq!(defrag.in_progress(), 0);
 }
 
@@ -386,11 +375,7 @@ fn limits_evict_with_diagnostics_and_bound_memory() {
     assert_eq!(defrag.in_progress(), 2);
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].layer, Layer::Limit);
-    assert!(
-        diags[0].message.contains("ident 0x1:"),
-        "{}",
-        diags[0].message
-    );
+    assert_says(&diags[0], "ident 0x1:");
     assert!(defrag.held_bytes() <= 4000);
 
     // Growing datagram 2 past the byte budget evicts datagram 3.
@@ -398,11 +383,7 @@ fn limits_evict_with_diagnostics_and_bound_memory() {
     let recs = ipv4_fragments(&datagram, 2, &[(1480, 2960)], total);
     run(&mut defrag, &[&recs[0]], &mut diags);
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert!(
-        diags[0].message.contains("ident 0x3:"),
-        "{}",
-        diags[0].message
-    );
+    assert_says(&diags[0], "ident 0x3:");
     assert!(defrag.held_bytes() <= 4000);
 
     // A fragment reaching past the datagram size limit drops its datagram.
@@ -425,11 +406,7 @@ fn limits_evict_with_diagnostics_and_bound_memory() {
     let recs = ipv4_fragments(&datagram, 5, &[(0, 8), (8, 16), (16, 24), (24, 32)], total);
     run(&mut defrag, &recs.iter().collect::<Vec<_>>(), &mut diags);
     assert_eq!(diags.len(), 1);
-    assert!(
-        diags[0].message.contains("more than 3 fragments"),
-        "{}",
-        diags[0].message
-    );
+    assert_says(&diags[0], "more than 3 fragments");
     assert_eq!(defrag.in_progress(), 0);
     assert_eq!(defrag.held_bytes(), 0);
 }

@@ -117,23 +117,31 @@ pub fn item<T: Serialize>(
     }
 }
 
-/// The fields whose ids are spliced in on output, as `"name": ""` (pretty JSON) and
+/// A field whose id is spliced in on output: it is serialised as `"name": ""` (pretty JSON) or
 /// `"name":""` (JSON Lines).
-const PLACEHOLDERS: [(&str, &[u8], &[u8]); 3] = [
-    ("id", b"\"id\": \"\"", b"\"id\":\"\""),
-    ("transfer", b"\"transfer\": \"\"", b"\"transfer\":\"\""),
-    ("message", b"\"message\": \"\"", b"\"message\":\"\""),
-];
+#[derive(Clone, Copy)]
+enum IdField {
+    Id,
+    Transfer,
+    Message,
+}
 
-/// Offset of the `""` of the first `"name": ""` in an item.
-fn placeholder(format: StreamFormat, bytes: &[u8], name: &str) -> u32 {
-    let Some((_, pretty, compact)) = PLACEHOLDERS.iter().find(|(n, _, _)| *n == name) else {
-        return NONE;
-    };
-    let pattern = match format {
-        StreamFormat::Json => pretty,
-        StreamFormat::Jsonl => compact,
-    };
+impl IdField {
+    fn pattern(self, format: StreamFormat) -> &'static [u8] {
+        match (self, format) {
+            (IdField::Id, StreamFormat::Json) => b"\"id\": \"\"",
+            (IdField::Id, StreamFormat::Jsonl) => b"\"id\":\"\"",
+            (IdField::Transfer, StreamFormat::Json) => b"\"transfer\": \"\"",
+            (IdField::Transfer, StreamFormat::Jsonl) => b"\"transfer\":\"\"",
+            (IdField::Message, StreamFormat::Json) => b"\"message\": \"\"",
+            (IdField::Message, StreamFormat::Jsonl) => b"\"message\":\"\"",
+        }
+    }
+}
+
+/// Offset of the `""` of the first empty `field` in an item.
+fn placeholder(format: StreamFormat, bytes: &[u8], field: IdField) -> u32 {
+    let pattern = field.pattern(format);
     // memchr's SIMD search: this runs for every transfer and finding of the report.
     memchr::memmem::find(bytes, pattern)
         .and_then(|i| u32::try_from(i + pattern.len() - 2).ok())
@@ -144,7 +152,7 @@ fn placeholder(format: StreamFormat, bytes: &[u8], name: &str) -> u32 {
 pub fn transfer_item(format: StreamFormat, t: &Transfer) -> io::Result<(Vec<u8>, u32)> {
     debug_assert!(t.id.is_empty());
     let bytes = item(format, "transfer", t)?;
-    let at = placeholder(format, &bytes, "id");
+    let at = placeholder(format, &bytes, IdField::Id);
     Ok((bytes, at))
 }
 
@@ -154,14 +162,14 @@ pub fn finding_item(format: StreamFormat, f: &Finding) -> io::Result<(Vec<u8>, [
     let bytes = item(format, "finding", f)?;
     // Fields come in order id, rule, category, severity, transfer, message, ...: the first
     // match of each is the field, whatever the evidence further on holds.
-    let id = placeholder(format, &bytes, "id");
+    let id = placeholder(format, &bytes, IdField::Id);
     let transfer = if f.transfer.as_deref() == Some("") {
-        placeholder(format, &bytes, "transfer")
+        placeholder(format, &bytes, IdField::Transfer)
     } else {
         NONE
     };
     let message = if f.message.as_deref() == Some("") {
-        placeholder(format, &bytes, "message")
+        placeholder(format, &bytes, IdField::Message)
     } else {
         NONE
     };
@@ -317,9 +325,9 @@ mod tests {
             &mut out,
             bytes,
             &[
-                (at("id"), Some("F1")),
-                (at("transfer"), Some("T2")),
-                (at("message"), None),
+                (at(IdField::Id), Some("F1")),
+                (at(IdField::Transfer), Some("T2")),
+                (at(IdField::Message), None),
             ],
         )
         .unwrap();
