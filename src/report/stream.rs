@@ -95,13 +95,19 @@ impl serde_json::ser::Formatter for NestedPretty {
 /// `value` pretty-printed as an element nested `depth` levels deep (two spaces each).
 fn pretty_at<T: Serialize>(value: &T, depth: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(1024);
+    pretty_into(&mut out, value, depth)?;
+    Ok(out)
+}
+
+/// Appends `value` pretty-printed as an element nested `depth` levels deep.
+fn pretty_into<T: Serialize>(out: &mut Vec<u8>, value: &T, depth: usize) -> io::Result<()> {
     let formatter = NestedPretty {
         level: depth,
         has_value: false,
     };
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
     value.serialize(&mut ser)?;
-    Ok(out)
+    Ok(())
 }
 
 /// One item in the format: a pretty element of a top-level array, or a JSON Lines line (without
@@ -111,9 +117,21 @@ pub fn item<T: Serialize>(
     kind: &'static str,
     value: &T,
 ) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    item_into(&mut out, format, kind, value)?;
+    Ok(out)
+}
+
+/// [`item`], appended to `out` (on an error `out` may hold part of it).
+pub fn item_into<T: Serialize>(
+    out: &mut Vec<u8>,
+    format: StreamFormat,
+    kind: &'static str,
+    value: &T,
+) -> io::Result<()> {
     match format {
-        StreamFormat::Json => pretty_at(value, 2),
-        StreamFormat::Jsonl => Ok(serde_json::to_vec(&Line { kind, data: value })?),
+        StreamFormat::Json => pretty_into(out, value, 2),
+        StreamFormat::Jsonl => Ok(serde_json::to_writer(out, &Line { kind, data: value })?),
     }
 }
 
@@ -148,32 +166,47 @@ fn placeholder(format: StreamFormat, bytes: &[u8], field: IdField) -> u32 {
         .unwrap_or(NONE)
 }
 
-/// A transfer serialised with an empty id; the offset of its id.
-pub fn transfer_item(format: StreamFormat, t: &Transfer) -> io::Result<(Vec<u8>, u32)> {
+/// A transfer serialised with an empty id, appended to `out`; the offset of its id in what was
+/// appended.
+pub fn transfer_item_into(
+    out: &mut Vec<u8>,
+    format: StreamFormat,
+    t: &Transfer,
+) -> io::Result<u32> {
     debug_assert!(t.id.is_empty());
-    let bytes = item(format, "transfer", t)?;
-    let at = placeholder(format, &bytes, IdField::Id);
-    Ok((bytes, at))
+    let start = out.len();
+    item_into(out, format, "transfer", t)?;
+    Ok(placeholder(
+        format,
+        out.get(start..).unwrap_or(&[]),
+        IdField::Id,
+    ))
 }
 
 /// A finding serialised with an empty id, and empty transfer and message ids where it names
-/// them; their offsets (`NONE` where it names none).
-pub fn finding_item(format: StreamFormat, f: &Finding) -> io::Result<(Vec<u8>, [u32; 3])> {
-    let bytes = item(format, "finding", f)?;
+/// them, appended to `out`; their offsets in what was appended (`NONE` where it names none).
+pub fn finding_item_into(
+    out: &mut Vec<u8>,
+    format: StreamFormat,
+    f: &Finding,
+) -> io::Result<[u32; 3]> {
+    let start = out.len();
+    item_into(out, format, "finding", f)?;
+    let bytes = out.get(start..).unwrap_or(&[]);
     // Fields come in order id, rule, category, severity, transfer, message, ...: the first
     // match of each is the field, whatever the evidence further on holds.
-    let id = placeholder(format, &bytes, IdField::Id);
+    let id = placeholder(format, bytes, IdField::Id);
     let transfer = if f.transfer.as_deref() == Some("") {
-        placeholder(format, &bytes, IdField::Transfer)
+        placeholder(format, bytes, IdField::Transfer)
     } else {
         NONE
     };
     let message = if f.message.as_deref() == Some("") {
-        placeholder(format, &bytes, IdField::Message)
+        placeholder(format, bytes, IdField::Message)
     } else {
         NONE
     };
-    Ok((bytes, [id, transfer, message]))
+    Ok([id, transfer, message])
 }
 
 /// An id as JSON: `"T12"` (ids are plain ASCII letters and digits), or `null`.
