@@ -83,6 +83,7 @@ pub struct TunnelKey {
 }
 
 impl TunnelKey {
+    #[inline]
     pub fn new(tunnel: &Tunnel) -> Self {
         let (lo, hi) = if tunnel.outer_src <= tunnel.outer_dst {
             (tunnel.outer_src, tunnel.outer_dst)
@@ -111,6 +112,7 @@ pub struct FlowKey {
 
 impl FlowKey {
     /// The key of a conversation between `a` and `b`, whichever of them sent the packet.
+    #[inline]
     pub fn new(
         protocol: IpProtocol,
         a: Endpoint,
@@ -133,6 +135,7 @@ impl FlowKey {
     }
 
     /// The key of a TCP or UDP packet; `None` for other IP protocols.
+    #[inline]
     pub fn from_packet(pkt: &Packet<'_>) -> Option<Self> {
         let (protocol, src_port, dst_port) = match &pkt.transport {
             Transport::Tcp(seg) => (IpProtocol::Tcp, seg.src_port, seg.dst_port),
@@ -160,6 +163,7 @@ impl FlowKey {
     /// A fast 64-bit hash, equal for both directions and stable across runs and platforms
     /// (no random seed), for spreading flows over worker threads. The TEID is left out (see the
     /// module documentation) so both directions of a GTP-U bearer hash alike.
+    #[inline]
     pub fn shard_hash(&self) -> u64 {
         let mut h = ShardHasher::new();
         self.words(false, |w| h.word(w));
