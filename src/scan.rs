@@ -22,7 +22,9 @@ use crate::time::Timestamp;
 use crate::transfer::TransferRecord;
 use crate::transfer::build::{Builder, TransferConfig};
 use crate::transfer::correlate::Correlation;
-use crate::transfer::entry::{TransferFacts, TransferKeys, location_digest, tiebreak};
+use crate::transfer::entry::{
+    TransferFacts, TransferKeys, decode_pending_tls, encode_pending_tls, location_digest, tiebreak,
+};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -498,6 +500,10 @@ impl Sealed {
 /// Bytes of an index record (see [`Sealed::encode`]).
 const INDEX_RECORD: usize = 56;
 
+/// The byte of a candidate's index record set to 1 when the candidate is pending (see
+/// [`Shard::push_candidate`]); 0 in every other record.
+const PENDING_FLAG: usize = 6;
+
 /// Adds `base` to the offset of every index record in `index`.
 fn rebase_index(index: &mut [u8], base: u64) {
     for record in index.chunks_exact_mut(INDEX_RECORD) {
@@ -708,6 +714,7 @@ impl Shard {
             diagnostics: Vec::new(),
         };
         let mut transfers = Vec::new();
+        let mut pending_tls = Vec::new();
         for ex in &wsp {
             if let Some(info) = flow_infos.get(&ex.flow_id) {
                 transfers.push(builder.wsp(ex, info));
@@ -734,8 +741,13 @@ impl Shard {
                     .sni
                     .as_deref()
                     .is_some_and(|s| crate::proto::tls::is_mmsc_name(s, &config.mmsc));
-                // With a streaming sink, candidates wait in the spill, not in memory: no cap.
-                if !named && sink.format.is_none() {
+                // With a streaming sink, candidates wait in the spill, not in memory: no cap;
+                // and only what builds them again waits (see `Shard::defer_tls`).
+                if !named && sink.format.is_some() {
+                    pending_tls.push(builder.tls(t, info));
+                    continue;
+                }
+                if !named {
                     if self.tls_candidates >= MAX_TLS_CANDIDATES / SHARDS {
                         self.tls_dropped += 1;
                         continue;
@@ -746,6 +758,14 @@ impl Shard {
             }
         }
         self.diags.extend(builder.diagnostics);
+        for t in pending_tls {
+            if let Some(t) = self.defer_tls(t) {
+                transfers.push(t);
+            }
+            if self.buffer.len() >= SPILL_CHUNK {
+                self.flush(&sink.spill);
+            }
+        }
         for mut t in transfers {
             let facts = part_facts(&t);
             let drafts = audit_transfer(&t, &facts, &config.audit);
@@ -858,15 +878,7 @@ impl Shard {
                 return;
             }
             Some(p) => {
-                // Undecided: `[u32 len][index record][Provisional]`, the record's length first
-                // so that runs can be walked (and rebased).
-                let start = self.candidates.len();
-                if sealed.encode(&mut self.candidates) {
-                    p.encode(&mut self.candidates);
-                    let len = self.candidates.len() - start;
-                    let len = u32::try_from(len).unwrap_or(0).to_le_bytes();
-                    self.candidates.splice(start..start, len);
-                }
+                self.push_candidate(&sealed, &p, false);
                 return;
             }
             None => {}
@@ -877,6 +889,65 @@ impl Shard {
         if let Some(chunk) = self.built.last_mut() {
             chunk.push(sealed);
         }
+    }
+
+    /// Keeps an undecided transfer as a candidate: `[u32 len][index record][Provisional]`, the
+    /// record's length first so that runs can be walked (and rebased). A `pending` candidate's
+    /// payload is a blob of [`encode_pending_tls`] instead of its facts and report.
+    fn push_candidate(&mut self, sealed: &Sealed, p: &Provisional, pending: bool) {
+        let start = self.candidates.len();
+        if sealed.encode(&mut self.candidates) {
+            if pending && let Some(flag) = self.candidates.get_mut(start + PENDING_FLAG) {
+                *flag = 1;
+            }
+            p.encode(&mut self.candidates);
+            let len = self.candidates.len() - start;
+            let len = u32::try_from(len).unwrap_or(0).to_le_bytes();
+            self.candidates.splice(start..start, len);
+        }
+    }
+
+    /// Keeps a TLS connection whose server may turn out to be an MMSC as a pending candidate:
+    /// its audit and report are made at the end of the input, and only if it is reported (most
+    /// are not). Hands the transfer back when it cannot be kept that way.
+    fn defer_tls(&mut self, t: TransferRecord) -> Option<TransferRecord> {
+        let at = self.buffer.len();
+        if !encode_pending_tls(&t, &mut self.buffer) {
+            return Some(t);
+        }
+        let tr = &t.transfer;
+        let sealed = Sealed {
+            input_index: u32::try_from(t.input_index).unwrap_or(u32::MAX),
+            transport: TRANSPORTS
+                .iter()
+                .position(|n| *n == tr.transport)
+                .map_or(u8::MAX, |i| i as u8),
+            encrypted: tr.encrypted,
+            first_frame: tr.first_frame,
+            last_frame: tr.last_frame,
+            tiebreak: tiebreak(&t),
+            findings: 0,
+            split: 0,
+            payload: Payload::Spilled {
+                at: at as u64,
+                facts: 0,
+                len: u32::try_from(self.buffer.len() - at).unwrap_or(0),
+            },
+        };
+        let p = Provisional {
+            encrypted: Some(Encrypted {
+                wtls: false,
+                server_ip: tr.server.ip,
+                sni: tr
+                    .sni
+                    .as_deref()
+                    .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
+            }),
+            request_location: None,
+            counts: Counts::default(),
+        };
+        self.push_candidate(&sealed, &p, true);
+        None
     }
 
     /// Appends the buffer to the spill and makes the pending offsets absolute.
@@ -1590,6 +1661,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     sealed.reserve_exact(results.iter().map(|r| r.transfers.len() + r.indexed).sum());
     let mut buf = Vec::new();
     let mut candidate_runs = Vec::new();
+    let mut pending_tls = Vec::new();
     let mut locations: Vec<HashSet<u128>> = Vec::with_capacity(results.len());
     for r in results {
         summary.packets += r.report.packets;
@@ -1651,6 +1723,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
                 continue;
             };
             let s = Sealed::decode(index);
+            let pending = index.get(PENDING_FLAG) == Some(&1);
             let reported = match &p.encrypted {
                 Some(e) => reaches_mmsc(e),
                 // A request without a PDU: reported when it asked for a content location that
@@ -1661,7 +1734,9 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
                         .is_some_and(|l| l.contains(&k))
                 }),
             };
-            if reported {
+            if reported && pending {
+                pending_tls.push(s);
+            } else if reported {
                 add_counts(&mut counts, &p.counts);
                 sealed.push(s);
             }
@@ -1669,6 +1744,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     }
     drop(evidence);
     drop(locations);
+    build_pending_tls(pending_tls, &inputs, config, sink, &mut sealed, &mut counts)?;
     // In place: a stable sort would take a scratch copy. The keys only tie for transfers with
     // the same frames, endpoints and request, in the same order whatever the thread count.
     sealed.sort_unstable_by_key(Sealed::order_key);
@@ -1865,6 +1941,77 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         messages,
         message_findings,
     })
+}
+
+/// Builds the pending TLS candidates that were decided to be reported (see
+/// [`Shard::defer_tls`]): their audit and report now, in parallel, a window at a time, stored in
+/// the spill as every other transfer's.
+fn build_pending_tls(
+    pending: Vec<Sealed>,
+    inputs: &[InputReport],
+    config: &ScanConfig,
+    sink: &Sink,
+    sealed: &mut Vec<Sealed>,
+    counts: &mut SeverityCounts,
+) -> Result<(), ScanError> {
+    let Some(format) = sink.format else {
+        // Candidates are pending only with a streaming sink.
+        return Ok(());
+    };
+    let spill = &sink.spill;
+    let damaged = || ScanError::Spill(io::Error::other("the report's temporary file is damaged"));
+    for window in pending.chunks(PREFETCH) {
+        type Built = Result<(Vec<u8>, u32, u32, u32, Counts), ScanError>;
+        let built: Vec<Built> = window
+            .par_iter()
+            .map(|s| {
+                let mut buf = Vec::new();
+                let blob = s.serialised().ok_or_else(damaged)?;
+                spill.read(blob, &mut buf).map_err(ScanError::Spill)?;
+                let input = inputs
+                    .get(s.input_index as usize)
+                    .map_or("", |i| i.path.as_str());
+                let t = decode_pending_tls(&buf, input).ok_or_else(damaged)?;
+                let drafts = audit_transfer(&t, &part_facts(&t), &config.audit);
+                let mut counts = Counts::default();
+                for d in &drafts {
+                    count(&mut counts, d.severity());
+                }
+                let findings = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
+                // Facts, then the report right after them, as `Payload::Spilled` has it.
+                let mut out = Vec::new();
+                TransferFacts::of(&t).encode(&mut out);
+                let facts = u32::try_from(out.len()).unwrap_or(0);
+                let mut split = 0;
+                serialise(&mut out, format, &t, drafts, &mut split).map_err(ScanError::Output)?;
+                Ok((out, facts, findings, split, counts))
+            })
+            .collect();
+        let mut chunk = Vec::new();
+        let mut placed = Vec::with_capacity(built.len());
+        for (s, b) in window.iter().zip(built) {
+            let (bytes, facts, findings, split, c) = b?;
+            add_counts(counts, &c);
+            let len = u32::try_from(bytes.len() - facts as usize)
+                .map_err(|_| ScanError::Spill(io::Error::other("report item over 4 GiB")))?;
+            placed.push((s, chunk.len() as u64, facts, len, findings, split));
+            chunk.extend_from_slice(&bytes);
+        }
+        let base = spill.append(&chunk);
+        for (s, at, facts, len, findings, split) in placed {
+            sealed.push(Sealed {
+                findings,
+                split,
+                payload: Payload::Spilled {
+                    at: base + at,
+                    facts,
+                    len,
+                },
+                ..*s
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Transfers (or messages) read, built or written ahead in parallel at a time.

@@ -204,6 +204,12 @@ impl<'a> BlobReader<'a> {
         Some(u32::from_le_bytes(*head))
     }
 
+    pub fn u64(&mut self) -> Option<u64> {
+        let (head, rest) = self.rest.split_first_chunk::<8>()?;
+        self.rest = rest;
+        Some(u64::from_le_bytes(*head))
+    }
+
     pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = self.rest.split_at_checked(n)?;
         self.rest = rest;

@@ -66,6 +66,37 @@ fn streamed_reports_equal_reports_built_in_memory() {
     check(&files, 4);
 }
 
+/// A TLS connection whose server is shown to be an MMSC only by other traffic (its address served
+/// MMS in cleartext) waits as a pending candidate in a streamed run and is audited and serialised
+/// at the end: the report is still the one built in memory, finding included.
+#[test]
+fn tls_reported_late_streams_as_built_in_memory() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/http-mmsc.pcap");
+    let outcome = scan::scan(std::slice::from_ref(&path), &ScanConfig::default()).unwrap();
+    let late: Vec<_> = outcome
+        .report
+        .transfers
+        .iter()
+        .filter(|t| t.transport == "tls")
+        .filter(|t| {
+            !t.sni
+                .as_deref()
+                .is_some_and(|s| mmsleak::proto::tls::is_mmsc_name(s, &[]))
+        })
+        .collect();
+    assert_eq!(late.len(), 1, "one TLS transfer reported by its address");
+    assert!(
+        outcome
+            .report
+            .findings
+            .iter()
+            .any(|f| f.rule == "weak-encryption" && f.transfer.as_deref() == Some(&late[0].id)),
+        "its finding"
+    );
+    check(std::slice::from_ref(&path), 1);
+    check(std::slice::from_ref(&path), 3);
+}
+
 #[test]
 fn an_empty_capture_streams_empty_sections() {
     let dir = tempfile::tempdir().unwrap();

@@ -150,7 +150,7 @@ fn mms(lab: &mut Lab, cast: &mut Cast, kind: u64) -> io::Result<()> {
     match kind % 8 {
         0 => scenarios::wap_push(lab, cast),
         1 => scenarios::wtp_upload(lab, cast),
-        2 => web::http_mmsc(lab, cast),
+        2 => web::http_mmsc_exchanges(lab, cast).map(|_| ()),
         3 => web::push_then_http(lab, cast),
         4 => web::tls_mmsc(lab, cast),
         5 => scenarios::wtls(lab, cast),

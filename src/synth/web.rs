@@ -298,9 +298,32 @@ fn send_conf(cast: &mut Cast, tid: &str, label: &str) -> io::Result<MmsCargo> {
     Ok(MmsCargo::new(msg::encode(&p)?, PduFacts::default(), label))
 }
 
-/// POSTs on a keep-alive connection (enrichment headers, Basic credentials, a cookie) and a
-/// chunked retrieval on port 8002 with a token in the query.
+/// The `http-mmsc` sample: [`http_mmsc_exchanges`], then the MMSC's address over TLS 1.1 under a
+/// name that does not say MMSC, reported because that address served MMS in cleartext (known
+/// only once the input is read).
 pub fn http_mmsc(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
+    let (handset, mmsc) = http_mmsc_exchanges(lab, cast)?;
+    lab.wait_ms(200, 2000);
+    let c = sock(handset, cast.port());
+    tls_session(
+        lab,
+        c,
+        sock(mmsc, 443),
+        "edge.example.net",
+        TlsVersion::Tls11,
+        2,
+        true,
+    )?;
+    Ok(())
+}
+
+/// POSTs on a keep-alive connection (enrichment headers, Basic credentials, a cookie) and a
+/// chunked retrieval on port 8002 with a token in the query; the first handset's address and the
+/// MMSC's.
+pub fn http_mmsc_exchanges(
+    lab: &mut Lab,
+    cast: &mut Cast,
+) -> io::Result<(std::net::IpAddr, std::net::IpAddr)> {
     let a_person = cast.person();
     let b_person = cast.person();
     let friend = cast.person();
@@ -421,7 +444,7 @@ pub fn http_mmsc(lab: &mut Lab, cast: &mut Cast) -> io::Result<()> {
     };
     exchange(lab, &mut s, &req3, &resp3)?;
     close(lab, &mut s)?;
-    Ok(())
+    Ok((a.ip(), mmsc))
 }
 
 /// WAP Push notifications with short sequential tokens, HTTP retrievals, and a second fetch of

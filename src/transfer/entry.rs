@@ -275,6 +275,130 @@ pub fn tiebreak(t: &TransferRecord) -> u64 {
     u64::from_be_bytes(first)
 }
 
+/// A TLS connection that is reported only if its server turns out to be an MMSC, which the end
+/// of its input decides: until then it waits in the spill as this blob rather than as its report
+/// (most such connections are web traffic and never reported). It holds what
+/// `Builder::tls` sets, and [`decode_pending_tls`] builds the same transfer again. `false` (and
+/// nothing written) for a transfer with more than that in it.
+pub fn encode_pending_tls(t: &TransferRecord, buf: &mut Vec<u8>) -> bool {
+    let tr = &t.transfer;
+    let tls_only = tr.transport == "tls"
+        && tr.request.is_none()
+        && tr.response.is_none()
+        && tr.pdus.is_empty()
+        && tr.id.is_empty()
+        && tr.tunnel.as_ref().is_none_or(|k| k.kind == "gtp-u")
+        && t.parts.is_empty()
+        && t.texts.is_empty()
+        && t.details.is_empty()
+        && t.pdu_bytes.is_empty();
+    if !tls_only {
+        return false;
+    }
+    for ts in [t.start, t.end] {
+        buf.extend_from_slice(&ts.secs.to_le_bytes());
+        put_u32(buf, ts.nanos);
+        buf.push(ts.digits);
+    }
+    put_u32(buf, u32::try_from(t.input_index).unwrap_or(u32::MAX));
+    for e in [&tr.client, &tr.server] {
+        put_ip(buf, e.ip);
+        buf.extend_from_slice(&e.port.to_le_bytes());
+    }
+    match &tr.tunnel {
+        Some(k) => {
+            buf.push(1);
+            put_u32(buf, k.teid);
+            put_ip(buf, k.outer_client);
+            put_ip(buf, k.outer_server);
+        }
+        None => buf.push(0),
+    }
+    buf.extend_from_slice(&tr.first_frame.to_le_bytes());
+    buf.extend_from_slice(&tr.last_frame.to_le_bytes());
+    buf.push(u8::from(tr.encrypted) | (u8::from(tr.complete) << 1));
+    put_opt_str(buf, tr.sni.as_deref());
+    put_opt_str(buf, tr.tls_version.as_deref());
+    put_u32(buf, u32::try_from(tr.handshake_frames.len()).unwrap_or(0));
+    for f in tr.handshake_frames.iter().take(u32::MAX as usize) {
+        buf.extend_from_slice(&f.to_le_bytes());
+    }
+    true
+}
+
+/// The transfer [`encode_pending_tls`] wrote, from input `input`; `None` when the blob is cut.
+pub fn decode_pending_tls(bytes: &[u8], input: &str) -> Option<TransferRecord> {
+    use crate::report::model::{Endpoint, Transfer, TunnelReport};
+    let mut r = BlobReader::new(bytes);
+    let mut ts = || -> Option<Timestamp> {
+        let secs = r.u64()? as i64;
+        let nanos = r.u32()?;
+        let digits = *r.bytes(1)?.first()?;
+        Some(Timestamp {
+            secs,
+            nanos,
+            digits,
+        })
+    };
+    let (start, end) = (ts()?, ts()?);
+    let input_index = r.u32()? as usize;
+    let endpoint = |r: &mut BlobReader<'_>| -> Option<Endpoint> {
+        let ip = r.ip()?;
+        let port = u16::from_le_bytes(r.bytes(2)?.try_into().ok()?);
+        Some(Endpoint { ip, port })
+    };
+    let client = endpoint(&mut r)?;
+    let server = endpoint(&mut r)?;
+    let tunnel = match r.bytes(1)?.first()? {
+        1 => Some(TunnelReport {
+            kind: "gtp-u",
+            teid: r.u32()?,
+            outer_client: r.ip()?,
+            outer_server: r.ip()?,
+        }),
+        _ => None,
+    };
+    let first_frame = r.u64()?;
+    let last_frame = r.u64()?;
+    let flags = *r.bytes(1)?.first()?;
+    let sni = r.opt_str()?;
+    let tls_version = r.opt_str()?;
+    let n = r.u32()?;
+    let mut handshake_frames = Vec::new();
+    for _ in 0..n {
+        handshake_frames.push(r.u64()?);
+    }
+    Some(TransferRecord {
+        transfer: Transfer {
+            id: String::new(),
+            input: input.to_owned(),
+            transport: "tls",
+            client,
+            server,
+            tunnel,
+            first_frame,
+            last_frame,
+            start: start.to_rfc3339(),
+            end: end.to_rfc3339(),
+            encrypted: flags & 1 != 0,
+            complete: flags & 2 != 0,
+            sni,
+            tls_version,
+            handshake_frames,
+            request: None,
+            response: None,
+            pdus: Vec::new(),
+        },
+        start,
+        end,
+        input_index,
+        parts: Vec::new(),
+        texts: Vec::new(),
+        details: Vec::new(),
+        pdu_bytes: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,5 +481,89 @@ mod tests {
             (k.pdus[0].transaction, k.pdus[0].message, k.pdus[0].location),
             (None, None, None)
         );
+    }
+
+    fn tls_record(tunnel: bool) -> TransferRecord {
+        use crate::report::model::{Endpoint, Transfer, TunnelReport};
+        let start = Timestamp {
+            secs: 1_700_000_000,
+            nanos: 123_456_000,
+            digits: 6,
+        };
+        let end = Timestamp {
+            secs: 1_700_000_002,
+            nanos: 5,
+            digits: 9,
+        };
+        TransferRecord {
+            transfer: Transfer {
+                id: String::new(),
+                input: "in.pcap".into(),
+                transport: "tls",
+                client: Endpoint {
+                    ip: "198.51.100.7".parse().unwrap(),
+                    port: 50123,
+                },
+                server: Endpoint {
+                    ip: "2001:db8::44".parse().unwrap(),
+                    port: 443,
+                },
+                tunnel: tunnel.then(|| TunnelReport {
+                    kind: "gtp-u",
+                    teid: 0xdead_beef,
+                    outer_client: "192.0.2.1".parse().unwrap(),
+                    outer_server: "192.0.2.2".parse().unwrap(),
+                }),
+                first_frame: 10,
+                last_frame: 42,
+                start: start.to_rfc3339(),
+                end: end.to_rfc3339(),
+                encrypted: true,
+                complete: !tunnel,
+                sni: tunnel.then(|| "edge.example.net".to_owned()),
+                tls_version: Some("TLS 1.1".into()),
+                handshake_frames: vec![12, 14],
+                request: None,
+                response: None,
+                pdus: Vec::new(),
+            },
+            start,
+            end,
+            input_index: 3,
+            parts: Vec::new(),
+            texts: Vec::new(),
+            details: Vec::new(),
+            pdu_bytes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pending_tls_comes_back_as_it_was() {
+        for tunnel in [false, true] {
+            let t = tls_record(tunnel);
+            let mut buf = vec![0xAA];
+            assert!(encode_pending_tls(&t, &mut buf));
+            let back = decode_pending_tls(&buf[1..], "in.pcap").unwrap();
+            assert_eq!(back, t);
+            // Cut anywhere, it is refused rather than misread.
+            for cut in 1..buf.len() - 1 {
+                assert!(
+                    decode_pending_tls(&buf[1..cut], "in.pcap").is_none(),
+                    "{cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_bare_tls_transfer_is_kept_pending() {
+        let mut t = tls_record(false);
+        t.transfer.transport = "http";
+        let mut buf = Vec::new();
+        assert!(!encode_pending_tls(&t, &mut buf));
+        let mut t = tls_record(false);
+        t.texts.push((0, 0, "x".into()));
+        assert!(!encode_pending_tls(&t, &mut buf));
+        assert!(buf.is_empty());
     }
 }
