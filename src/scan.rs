@@ -2280,14 +2280,18 @@ fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -
                         return Err(corrupt());
                     };
                     let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
-                    let id = transfer_id(k);
-                    w.item(|out| stream::write_spliced(out, bytes, &[(id_at, Some(&id))]))?;
+                    let id = stream::IdText::new(b'T', k as u64 + 1);
+                    w.item(|out| stream::write_spliced(out, bytes, &[(id_at, Some(id.as_str()))]))?;
                 } else if (n + plan.messages.len()..2 * n + plan.messages.len()).contains(&k) {
                     let ti = k - n - plan.messages.len();
                     let findings = plan.sealed.get(ti).map_or(0, |s| s.findings);
                     let mut r = BlobReader::new(&buf);
-                    let tid = transfer_id(ti);
-                    let message = plan.correlation.message_id_of(ti);
+                    let tid = stream::IdText::new(b'T', ti as u64 + 1);
+                    let message = match findings {
+                        0 => None,
+                        _ => plan.correlation.message_index_of(ti),
+                    }
+                    .map(|mi| stream::IdText::new(b'M', mi as u64 + 1));
                     for _ in 0..findings {
                         let (Some(len), Some(id_at), Some(t_at), Some(m_at)) =
                             (r.u32(), r.u32(), r.u32(), r.u32())
@@ -2296,15 +2300,15 @@ fn render(plan: &Plan, sink: &Sink, format: StreamFormat, out: &mut dyn Write) -
                         };
                         let bytes = r.bytes(len as usize).ok_or_else(corrupt)?;
                         next_finding += 1;
-                        let fid = format!("F{next_finding}");
+                        let fid = stream::IdText::new(b'F', next_finding);
                         w.item(|out| {
                             stream::write_spliced(
                                 out,
                                 bytes,
                                 &[
-                                    (id_at, Some(&fid)),
-                                    (t_at, Some(&tid)),
-                                    (m_at, message.as_deref()),
+                                    (id_at, Some(fid.as_str())),
+                                    (t_at, Some(tid.as_str())),
+                                    (m_at, message.as_ref().map(stream::IdText::as_str)),
                                 ],
                             )
                         })?;

@@ -209,6 +209,39 @@ pub fn finding_item_into(
     Ok([id, transfer, message])
 }
 
+/// An item id such as `F1234`, formatted without allocating: the writer makes one per item.
+pub struct IdText {
+    buf: [u8; 21],
+    at: usize,
+}
+
+impl IdText {
+    /// `prefix` followed by `n` in decimal.
+    pub fn new(prefix: u8, mut n: u64) -> IdText {
+        let mut buf = [0u8; 21];
+        let mut at = buf.len();
+        loop {
+            at -= 1;
+            if let Some(b) = buf.get_mut(at) {
+                *b = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        at -= 1;
+        if let Some(b) = buf.get_mut(at) {
+            *b = prefix;
+        }
+        IdText { buf, at }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(self.at..).unwrap_or(&[])).unwrap_or_default()
+    }
+}
+
 /// An id as JSON: `"T12"` (ids are plain ASCII letters and digits), or `null`.
 fn write_id(out: &mut dyn Write, id: Option<&str>) -> io::Result<()> {
     match id {
@@ -348,6 +381,13 @@ impl<'a> StreamWriter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_formatted_like_format() {
+        for n in [0u64, 1, 9, 10, 12_345, u64::MAX] {
+            assert_eq!(IdText::new(b'F', n).as_str(), format!("F{n}"));
+        }
+    }
 
     #[test]
     fn splices_replace_placeholders_in_order() {

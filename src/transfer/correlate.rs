@@ -338,11 +338,16 @@ impl Correlation {
 
     /// The id (`M…`) of the first message transfer `ti` belongs to.
     pub fn message_id_of(&self, ti: usize) -> Option<String> {
+        self.message_index_of(ti).map(|mi| format!("M{}", mi + 1))
+    }
+
+    /// The index of the message transfer `ti` belongs to, if any.
+    pub fn message_index_of(&self, ti: usize) -> Option<usize> {
         self.message_of
             .get(ti)
             .copied()
             .flatten()
-            .map(|mi| format!("M{}", mi + 1))
+            .map(|mi| mi as usize)
     }
 
     /// Message `mi` as the report shows it, with the facts of its transfers (each once, in the
