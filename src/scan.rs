@@ -14,7 +14,7 @@ use crate::packet::{Absorbed, DefragLimits, PacketDecoder, decode_record};
 use crate::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
 use crate::report::model::{
     DiagnosticReport, Finding, InputReport, Message, Report, SCHEMA, Severity, SeverityCounts,
-    Summary, Tool,
+    Summary, Tool, Transfer,
 };
 use crate::report::stream::{self, StreamFormat, StreamWriter};
 use crate::spill::{BlobReader, BlobRef, Spill, put_u32};
@@ -407,6 +407,28 @@ impl Provisional {
 
 /// Transports in the order reports sort them (by name).
 const TRANSPORTS: [&str; 5] = ["http", "tls", "wsp", "wtls", "wtp"];
+
+/// A transport's place in [`TRANSPORTS`] (`u8::MAX` for another name).
+fn transport_code(name: &str) -> u8 {
+    TRANSPORTS
+        .iter()
+        .position(|n| *n == name)
+        .map_or(u8::MAX, |i| i as u8)
+}
+
+impl Encrypted {
+    /// What decides whether an encrypted transfer reaches an MMSC.
+    fn of(tr: &Transfer) -> Encrypted {
+        Encrypted {
+            wtls: tr.transport == "wtls",
+            server_ip: tr.server.ip,
+            sni: tr
+                .sni
+                .as_deref()
+                .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
+        }
+    }
+}
 
 impl Sealed {
     fn order_key(&self) -> (u32, u64, u64, u8, u64) {
@@ -802,14 +824,7 @@ impl Shard {
             count(&mut counts, d.severity());
         }
         let provisional = (tr.encrypted || tr.pdus.is_empty()).then(|| Provisional {
-            encrypted: tr.encrypted.then(|| Encrypted {
-                wtls: tr.transport == "wtls",
-                server_ip: tr.server.ip,
-                sni: tr
-                    .sni
-                    .as_deref()
-                    .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
-            }),
+            encrypted: tr.encrypted.then(|| Encrypted::of(tr)),
             request_location: tr.request.as_ref().map(|r| location_digest(&r.uri)),
             counts,
         });
@@ -819,10 +834,7 @@ impl Shard {
         let findings = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
         let (input_index, transport, first_frame, last_frame) = (
             u32::try_from(t.input_index).unwrap_or(u32::MAX),
-            TRANSPORTS
-                .iter()
-                .position(|n| *n == tr.transport)
-                .map_or(u8::MAX, |i| i as u8),
+            transport_code(tr.transport),
             tr.first_frame,
             tr.last_frame,
         );
@@ -918,10 +930,7 @@ impl Shard {
         let tr = &t.transfer;
         let sealed = Sealed {
             input_index: u32::try_from(t.input_index).unwrap_or(u32::MAX),
-            transport: TRANSPORTS
-                .iter()
-                .position(|n| *n == tr.transport)
-                .map_or(u8::MAX, |i| i as u8),
+            transport: transport_code(tr.transport),
             encrypted: tr.encrypted,
             first_frame: tr.first_frame,
             last_frame: tr.last_frame,
@@ -935,14 +944,7 @@ impl Shard {
             },
         };
         let p = Provisional {
-            encrypted: Some(Encrypted {
-                wtls: false,
-                server_ip: tr.server.ip,
-                sni: tr
-                    .sni
-                    .as_deref()
-                    .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
-            }),
+            encrypted: Some(Encrypted::of(tr)),
             request_location: None,
             counts: Counts::default(),
         };
