@@ -1051,7 +1051,7 @@ fn serialise(
     patch_u32s(buf, head, &[len, id_at]);
     *split = u32::try_from(buf.len() - start).map_err(io::Error::other)?;
     for d in drafts {
-        let f = d.finish(String::new(), Some(""), Some(""));
+        let f = d.finish_typed(String::new(), Some(""), Some(""));
         let head = buf.len();
         buf.extend_from_slice(&[0; 16]);
         let [id, transfer, message] = stream::finding_item_into(buf, format, &f)?;

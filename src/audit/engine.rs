@@ -11,6 +11,7 @@ use crate::transfer::TransferRecord;
 use crate::transfer::correlate::{Correlation, location_key};
 use crate::transfer::entry::{NodeKind, TransferFacts};
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -92,8 +93,105 @@ pub struct Draft {
     message: Option<String>,
     frames: Vec<u64>,
     title: String,
-    evidence: Map<String, Value>,
+    evidence: Evidence,
 }
+
+/// A finding's evidence: the fields of the most frequent findings as types (a report of a large
+/// capture serialises tens of thousands of them, and building JSON objects first cost more than
+/// writing them), any other as a JSON object. Either serialises as the object with its keys in
+/// alphabetical order; the typed ones declare their fields in that order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    Fields(Map<String, Value>),
+    Cleartext(CleartextEvidence),
+    PersonalData(PersonalDataEvidence),
+    Location(LocationEvidence),
+    Retrieval(RetrievalEvidence),
+}
+
+impl Evidence {
+    /// As a JSON object (what the report model holds).
+    pub fn into_map(self) -> Map<String, Value> {
+        match self {
+            Evidence::Fields(m) => m,
+            typed => match serde_json::to_value(typed) {
+                Ok(Value::Object(m)) => m,
+                // Typed evidence is a struct: always an object.
+                _ => Map::new(),
+            },
+        }
+    }
+}
+
+impl From<Value> for Evidence {
+    fn from(value: Value) -> Evidence {
+        Evidence::Fields(match value {
+            Value::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("value".into(), other);
+                m
+            }
+        })
+    }
+}
+
+/// `cleartext-mms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleartextEvidence {
+    carries_content: bool,
+    client: crate::report::model::Endpoint,
+    message_types: Vec<String>,
+    server: crate::report::model::Endpoint,
+    transport: &'static str,
+}
+
+/// `personal-data`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonalDataEvidence {
+    emails: Vec<String>,
+    found_in: BTreeSet<&'static str>,
+    phone_numbers: Vec<String>,
+}
+
+/// `location-metadata`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocationEvidence {
+    altitude: Option<f64>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    make: Option<String>,
+    model: Option<String>,
+    name: Option<String>,
+    part: usize,
+    taken: Option<String>,
+}
+
+/// `unauthenticated-retrieval`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetrievalEvidence {
+    client: String,
+    method: String,
+    request_headers: Vec<String>,
+    uri: String,
+}
+
+macro_rules! evidence_from {
+    ($($variant:ident($ty:ty)),*) => {
+        $(impl From<$ty> for Evidence {
+            fn from(e: $ty) -> Evidence {
+                Evidence::$variant(e)
+            }
+        })*
+    };
+}
+evidence_from!(
+    Cleartext(CleartextEvidence),
+    PersonalData(PersonalDataEvidence),
+    Location(LocationEvidence),
+    Retrieval(RetrievalEvidence)
+);
 
 struct Ctx<'a> {
     config: &'a AuditConfig,
@@ -119,7 +217,7 @@ impl Ctx<'_> {
         message: Option<&str>,
         frames: Vec<u64>,
         title: String,
-        evidence: Value,
+        evidence: impl Into<Evidence>,
     ) {
         let severity = severity
             .or_else(|| rule(rule_id).map(|r| r.severity))
@@ -127,14 +225,7 @@ impl Ctx<'_> {
         let mut frames = frames;
         frames.sort_unstable();
         frames.dedup();
-        let evidence = match evidence {
-            Value::Object(m) => m,
-            other => {
-                let mut m = Map::new();
-                m.insert("value".into(), other);
-                m
-            }
-        };
+        let evidence = evidence.into();
         self.drafts.push(Draft {
             order,
             rule: rule_id,
@@ -196,6 +287,29 @@ impl Draft {
     /// The finding with its id; a transfer finding gets the id of its transfer and (when it
     /// names one) of the message the transfer belongs to.
     pub fn finish(self, id: String, transfer: Option<&str>, message: Option<&str>) -> Finding {
+        let f = self.finish_typed(id, transfer, message);
+        Finding {
+            id: f.id,
+            rule: f.rule,
+            category: f.category,
+            severity: f.severity,
+            transfer: f.transfer,
+            message: f.message,
+            frames: f.frames,
+            title: f.title,
+            evidence: f.evidence.into_map(),
+            remediation: f.remediation,
+        }
+    }
+
+    /// [`Draft::finish`] with the evidence as the audit made it: what a streamed report
+    /// serialises.
+    pub fn finish_typed(
+        self,
+        id: String,
+        transfer: Option<&str>,
+        message: Option<&str>,
+    ) -> Finding<Evidence> {
         let r = rule(self.rule);
         Finding {
             id,
@@ -375,8 +489,12 @@ fn retrieval_rule(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, message: Opt
             "{client} fetched {} without any credential and got the message",
             req.uri
         ),
-        json!({"client": client, "method": req.method, "uri": req.uri,
-               "request_headers": req.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()}),
+        RetrievalEvidence {
+            client,
+            method: req.method.clone(),
+            request_headers: req.headers.iter().map(|(n, _)| n.clone()).collect(),
+            uri: req.uri.clone(),
+        },
     );
 }
 
@@ -428,7 +546,11 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[Par
         ctx.add(
             order,
             "cleartext-mms",
-            Some(if content { Severity::High } else { Severity::Medium }),
+            Some(if content {
+                Severity::High
+            } else {
+                Severity::Medium
+            }),
             Some(id),
             None,
             pdu_frames.clone(),
@@ -439,7 +561,13 @@ fn transfer_rules(ctx: &mut Ctx<'_>, ti: usize, t: &TransferRecord, facts: &[Par
                 endpoint(t, true),
                 endpoint(t, false)
             ),
-            json!({"transport": tr.transport, "message_types": types, "client": tr.client, "server": tr.server, "carries_content": content}),
+            CleartextEvidence {
+                carries_content: content,
+                client: tr.client,
+                message_types: types.iter().map(|t| (*t).to_owned()).collect(),
+                server: tr.server,
+                transport: tr.transport,
+            },
         );
     }
 
@@ -765,7 +893,11 @@ fn pdu_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
                 emails.len(),
                 places.iter().copied().collect::<Vec<_>>().join(", ")
             ),
-            json!({"phone_numbers": phones, "emails": emails, "found_in": places}),
+            PersonalDataEvidence {
+                emails,
+                found_in: places,
+                phone_numbers: phones,
+            },
         );
     }
 }
@@ -860,10 +992,16 @@ fn part_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord, fact
                 frame.into_iter().collect(),
                 title,
                 // Seven decimals of a degree are about a centimetre: more is float noise.
-                json!({"part": f.part, "name": name, "latitude": facts.latitude.map(|v| round_to(v, 7)),
-                       "longitude": facts.longitude.map(|v| round_to(v, 7)),
-                       "altitude": facts.altitude.map(|v| round_to(v, 2)), "make": facts.make,
-                       "model": facts.model, "taken": facts.taken}),
+                LocationEvidence {
+                    altitude: facts.altitude.map(|v| round_to(v, 2)),
+                    latitude: facts.latitude.map(|v| round_to(v, 7)),
+                    longitude: facts.longitude.map(|v| round_to(v, 7)),
+                    make: facts.make.clone(),
+                    model: facts.model.clone(),
+                    name: name.clone(),
+                    part: f.part,
+                    taken: facts.taken.clone(),
+                },
             );
         }
         if let Some(card) = &f.card {
@@ -1008,4 +1146,60 @@ fn sequence_rule(ctx: &mut Ctx<'_>, tokens_for_sequence: Vec<(String, String, u6
 /// GET it sends carry different TEIDs.
 fn client_identity(t: &TransferRecord) -> String {
     t.transfer.client.ip.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::Endpoint;
+
+    /// Typed evidence serialises as the JSON object the report model holds (keys sorted, a
+    /// non-finite number as null), so streamed and in-memory reports agree.
+    #[test]
+    fn typed_evidence_serialises_as_its_object() {
+        let ep = |last: u8, port| Endpoint {
+            ip: std::net::IpAddr::from([198, 51, 100, last]),
+            port,
+        };
+        let cases: Vec<Evidence> = vec![
+            CleartextEvidence {
+                carries_content: true,
+                client: ep(1, 5000),
+                message_types: vec!["m-send-req".into(), "m-send-conf".into()],
+                server: ep(2, 80),
+                transport: "http",
+            }
+            .into(),
+            PersonalDataEvidence {
+                emails: vec!["a@example.com".into()],
+                found_in: ["text", "addresses"].into_iter().collect(),
+                phone_numbers: Vec::new(),
+            }
+            .into(),
+            LocationEvidence {
+                altitude: Some(f64::NAN),
+                latitude: Some(-57.933_52),
+                longitude: None,
+                make: Some("Example \"Cam\"\n".into()),
+                model: None,
+                name: Some("IMG_1.jpg".into()),
+                part: 3,
+                taken: Some("2024:11:22 03:01:26".into()),
+            }
+            .into(),
+            RetrievalEvidence {
+                client: "198.51.100.9".into(),
+                method: "GET".into(),
+                request_headers: vec!["Host".into()],
+                uri: "http://mmsc.example.com/x?y=1".into(),
+            }
+            .into(),
+            json!({"b": 1, "a": [true]}).into(),
+        ];
+        for e in cases {
+            let direct = serde_json::to_string_pretty(&e).unwrap();
+            let object = serde_json::to_string_pretty(&e.clone().into_map()).unwrap();
+            assert_eq!(direct, object);
+        }
+    }
 }

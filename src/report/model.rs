@@ -258,8 +258,10 @@ impl Category {
     }
 }
 
+/// A finding. Its evidence is a JSON object; a streamed report serialises findings straight from
+/// the audit's typed evidence (`E`), with the same bytes.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
+pub struct Finding<E = serde_json::Map<String, serde_json::Value>> {
     pub id: String,
     pub rule: &'static str,
     pub category: Category,
@@ -268,7 +270,7 @@ pub struct Finding {
     pub message: Option<String>,
     pub frames: Vec<u64>,
     pub title: String,
-    pub evidence: serde_json::Map<String, serde_json::Value>,
+    pub evidence: E,
     pub remediation: &'static str,
 }
 

@@ -185,10 +185,10 @@ pub fn transfer_item_into(
 
 /// A finding serialised with an empty id, and empty transfer and message ids where it names
 /// them, appended to `out`; their offsets in what was appended (`NONE` where it names none).
-pub fn finding_item_into(
+pub fn finding_item_into<E: Serialize>(
     out: &mut Vec<u8>,
     format: StreamFormat,
-    f: &Finding,
+    f: &Finding<E>,
 ) -> io::Result<[u32; 3]> {
     let start = out.len();
     item_into(out, format, "finding", f)?;
