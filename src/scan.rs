@@ -809,7 +809,7 @@ impl Shard {
     fn seal(&mut self, t: TransferRecord, drafts: Vec<Draft>, sink: &Sink) {
         let tr = &t.transfer;
         let facts_at = self.buffer.len();
-        TransferFacts::of(&t).encode(&mut self.buffer);
+        TransferFacts::encode_of(&t, &mut self.buffer);
         let facts = BlobRef {
             at: facts_at as u64,
             len: u32::try_from(self.buffer.len() - facts_at).unwrap_or(0),
@@ -1982,7 +1982,7 @@ fn build_pending_tls(
                 let findings = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
                 // Facts, then the report right after them, as `Payload::Spilled` has it.
                 let mut out = Vec::new();
-                TransferFacts::of(&t).encode(&mut out);
+                TransferFacts::encode_of(&t, &mut out);
                 let facts = u32::try_from(out.len()).unwrap_or(0);
                 let mut split = 0;
                 serialise(&mut out, format, &t, drafts, &mut split).map_err(ScanError::Output)?;

@@ -546,6 +546,31 @@ mod scale_tests {
         }
     }
 
+    /// The facts blob written straight from a transfer is the one its facts write.
+    #[test]
+    fn facts_encode_straight_from_the_transfer() {
+        let mut with_request = transfer(
+            7,
+            vec![
+                pdu(7, "m-notification-ind", "http://mmsc.example.com/x", "t1"),
+                pdu(9, "m-retrieve-conf", "", "t2"),
+            ],
+            Some("http://mmsc.example.com/x"),
+        );
+        with_request.transfer.pdus[1].direction = "to-server";
+        with_request.transfer.pdus[1].message_id = Some("m1".into());
+        let mut no_request_frames = transfer(3, vec![], Some("/y"));
+        if let Some(r) = no_request_frames.transfer.request.as_mut() {
+            r.frames.clear();
+        }
+        for t in [with_request, no_request_frames, transfer(1, vec![], None)] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            TransferFacts::of(&t).encode(&mut a);
+            TransferFacts::encode_of(&t, &mut b);
+            assert_eq!(a, b);
+        }
+    }
+
     /// Regression: correlation was quadratic in the number of transfers (a 4 GB capture took
     /// minutes). Twenty thousand notifications and their retrievals must pair up, one message
     /// each.

@@ -46,6 +46,51 @@ pub struct RequestFacts {
     pub frame: u64,
 }
 
+/// A PDU's facts, borrowed, as [`encode_facts`] writes them.
+struct PduFactsRef<'a> {
+    frame: u64,
+    to_client: bool,
+    message_type: &'a str,
+    transaction_id: Option<&'a str>,
+    message_id: Option<&'a str>,
+    content_location: Option<&'a str>,
+}
+
+/// The blob [`TransferFacts::decode`] reads.
+fn encode_facts<'a>(
+    buf: &mut Vec<u8>,
+    start: Timestamp,
+    input_index: u32,
+    first_frame: u64,
+    client_ip: IpAddr,
+    pdus: impl ExactSizeIterator<Item = PduFactsRef<'a>>,
+    request: Option<(u64, &str)>,
+) {
+    buf.extend_from_slice(&start.secs.to_le_bytes());
+    put_u32(buf, start.nanos);
+    buf.push(start.digits);
+    put_u32(buf, input_index);
+    buf.extend_from_slice(&first_frame.to_le_bytes());
+    put_ip(buf, client_ip);
+    put_u32(buf, u32::try_from(pdus.len()).unwrap_or(u32::MAX));
+    for p in pdus {
+        buf.extend_from_slice(&p.frame.to_le_bytes());
+        buf.push(u8::from(p.to_client));
+        put_opt_str(buf, Some(p.message_type));
+        put_opt_str(buf, p.transaction_id);
+        put_opt_str(buf, p.message_id);
+        put_opt_str(buf, p.content_location);
+    }
+    match request {
+        Some((frame, uri)) => {
+            buf.push(1);
+            buf.extend_from_slice(&frame.to_le_bytes());
+            put_opt_str(buf, Some(uri));
+        }
+        None => buf.push(0),
+    }
+}
+
 /// The facts of one transfer that messages are made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferFacts {
@@ -93,29 +138,48 @@ impl TransferFacts {
     }
 
     pub fn encode(&self, buf: &mut Vec<u8>) {
-        buf.extend_from_slice(&self.start.secs.to_le_bytes());
-        put_u32(buf, self.start.nanos);
-        buf.push(self.start.digits);
-        put_u32(buf, self.input_index);
-        buf.extend_from_slice(&self.first_frame.to_le_bytes());
-        put_ip(buf, self.client_ip);
-        put_u32(buf, u32::try_from(self.pdus.len()).unwrap_or(u32::MAX));
-        for p in &self.pdus {
-            buf.extend_from_slice(&p.frame.to_le_bytes());
-            buf.push(u8::from(p.to_client));
-            put_opt_str(buf, Some(&p.message_type));
-            put_opt_str(buf, p.transaction_id.as_deref());
-            put_opt_str(buf, p.message_id.as_deref());
-            put_opt_str(buf, p.content_location.as_deref());
-        }
-        match &self.request {
-            Some(r) => {
-                buf.push(1);
-                buf.extend_from_slice(&r.frame.to_le_bytes());
-                put_opt_str(buf, Some(&r.uri));
-            }
-            None => buf.push(0),
-        }
+        encode_facts(
+            buf,
+            self.start,
+            self.input_index,
+            self.first_frame,
+            self.client_ip,
+            self.pdus.iter().map(|p| PduFactsRef {
+                frame: p.frame,
+                to_client: p.to_client,
+                message_type: &p.message_type,
+                transaction_id: p.transaction_id.as_deref(),
+                message_id: p.message_id.as_deref(),
+                content_location: p.content_location.as_deref(),
+            }),
+            self.request.as_ref().map(|r| (r.frame, r.uri.as_str())),
+        );
+    }
+
+    /// `TransferFacts::of(t).encode(buf)` without building the facts (no string copied).
+    pub fn encode_of(t: &TransferRecord, buf: &mut Vec<u8>) {
+        let tr = &t.transfer;
+        encode_facts(
+            buf,
+            t.start,
+            u32::try_from(t.input_index).unwrap_or(u32::MAX),
+            tr.first_frame,
+            tr.client.ip,
+            tr.pdus.iter().map(|p| PduFactsRef {
+                frame: p.frame,
+                to_client: p.direction == "to-client",
+                message_type: &p.message_type,
+                transaction_id: p.transaction_id.as_deref(),
+                message_id: p.message_id.as_deref(),
+                content_location: p.content_location.as_deref(),
+            }),
+            tr.request.as_ref().map(|r| {
+                (
+                    r.frames.first().copied().unwrap_or(tr.first_frame),
+                    r.uri.as_str(),
+                )
+            }),
+        );
     }
 
     /// Reads what [`TransferFacts::encode`] wrote; None when the bytes are cut.
