@@ -17,7 +17,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReaderOptions {
     /// Usual size of the read-ahead window: the chunks input is read into and records refer
-    /// to (see [`RecordData`](super::RecordData)).
+    /// to (see [`RecordData`](super::RecordData)). Small enough that a chunk is still in cache
+    /// when its records are framed (docs/decisions.md).
     pub buffer_size: usize,
     /// Largest pcap record or pcapng block accepted; the window grows up to this for one record.
     /// Longer ones are treated as damage.
@@ -33,7 +34,7 @@ pub struct ReaderOptions {
 impl Default for ReaderOptions {
     fn default() -> Self {
         ReaderOptions {
-            buffer_size: 1 << 20,
+            buffer_size: 256 << 10,
             max_record_len: 16 << 20,
             max_diagnostics: 1000,
             max_resync_scan: 1 << 30,
