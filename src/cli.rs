@@ -91,7 +91,7 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output ('-' is standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit with status 1 when a finding at or above this severity is reported.

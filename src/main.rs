@@ -139,13 +139,14 @@ fn create_output(path: Option<&Path>) -> io::Result<Box<dyn Write>> {
     // Reports run to hundreds of megabytes: write them in large pieces.
     const BUFFER: usize = 1 << 20;
     Ok(match path {
-        Some(path) => {
+        // `-o -` is standard output, as with most tools.
+        Some(path) if path.as_os_str() != "-" => {
             let file = std::fs::File::create(path).map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
             })?;
             Box::new(io::BufWriter::with_capacity(BUFFER, file))
         }
-        None => Box::new(io::BufWriter::with_capacity(BUFFER, io::stdout().lock())),
+        _ => Box::new(io::BufWriter::with_capacity(BUFFER, io::stdout().lock())),
     })
 }
 

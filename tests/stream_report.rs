@@ -159,3 +159,25 @@ fn an_output_that_cannot_be_created_is_named() {
         assert!(stderr.contains("report.json"), "{format}: {stderr}");
     }
 }
+
+/// Regression: `--output -` wrote a file named `-` instead of standard output.
+#[test]
+fn output_dash_is_standard_output() {
+    let bin = env!("CARGO_BIN_EXE_mmsleak");
+    let capture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/http-mmsc.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["json", "table"] {
+        let out = std::process::Command::new(bin)
+            .args(["scan", "--quiet", "--format", format, "-o", "-"])
+            .arg(&capture)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("http-mmsc.pcap"),
+            "{format}: the report is on standard output"
+        );
+        assert!(!dir.path().join("-").exists(), "{format}: no file named -");
+    }
+}
