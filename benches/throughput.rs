@@ -60,7 +60,6 @@ fn timed(cmd: &mut Command) -> Run {
     }
 }
 
-/// The run of median time (the upper one of an even count).
 /// `MemAvailable` of /proc/meminfo in MB, where there is one. When the capture and its report
 /// no longer fit beside what runs, the page cache is reclaimed under the runs and every figure
 /// (`cat`'s most) reflects that rather than the program: seen here with 36 MB left.
@@ -71,6 +70,7 @@ fn memory_available_mb() -> Option<u64> {
     Some(kib / 1024)
 }
 
+/// The run of median time (the upper one of an even count).
 fn median(runs: &[Run]) -> &Run {
     let mut sorted: Vec<&Run> = runs.iter().collect();
     sorted.sort_by(|a, b| a.secs.total_cmp(&b.secs));

@@ -763,13 +763,13 @@ impl Shard {
                     .sni
                     .as_deref()
                     .is_some_and(|s| crate::proto::tls::is_mmsc_name(s, &config.mmsc));
-                // With a streaming sink, candidates wait in the spill, not in memory: no cap;
-                // and only what builds them again waits (see `Shard::defer_tls`).
-                if !named && sink.format.is_some() {
-                    pending_tls.push(builder.tls(t, info));
-                    continue;
-                }
                 if !named {
+                    // With a streaming sink, candidates wait in the spill, not in memory: no
+                    // cap; and only what builds them again waits (see `Shard::defer_tls`).
+                    if sink.format.is_some() {
+                        pending_tls.push(builder.tls(t, info));
+                        continue;
+                    }
                     if self.tls_candidates >= MAX_TLS_CANDIDATES / SHARDS {
                         self.tls_dropped += 1;
                         continue;
@@ -934,7 +934,9 @@ impl Shard {
             encrypted: tr.encrypted,
             first_frame: tr.first_frame,
             last_frame: tr.last_frame,
-            tiebreak: tiebreak(&t),
+            // Only a reported transfer needs its place among those with the same frames: made
+            // with its report (`build_pending_tls`).
+            tiebreak: 0,
             findings: 0,
             split: 0,
             payload: Payload::Spilled {
@@ -1237,7 +1239,6 @@ impl Stages<'_> {
             shard.build(output, name, index, config, sink);
         });
         drop(extra);
-        decoded.clear();
         self.decoded = relabel(decoded);
         batch
     }
@@ -1963,7 +1964,8 @@ fn build_pending_tls(
     let spill = &sink.spill;
     let damaged = || ScanError::Spill(io::Error::other("the report's temporary file is damaged"));
     for window in pending.chunks(PREFETCH) {
-        type Built = Result<(Vec<u8>, u32, u32, u32, Counts), ScanError>;
+        // Each sealed with its place relative to the window's chunk, then the chunk stored.
+        type Built = Result<(Sealed, Vec<u8>, Counts), ScanError>;
         let built: Vec<Built> = window
             .par_iter()
             .map(|s| {
@@ -1983,34 +1985,41 @@ fn build_pending_tls(
                 // Facts, then the report right after them, as `Payload::Spilled` has it.
                 let mut out = Vec::new();
                 TransferFacts::encode_of(&t, &mut out);
-                let facts = u32::try_from(out.len()).unwrap_or(0);
+                let facts = out.len();
                 let mut split = 0;
                 serialise(&mut out, format, &t, drafts, &mut split).map_err(ScanError::Output)?;
-                Ok((out, facts, findings, split, counts))
+                let too_long = || ScanError::Spill(io::Error::other("report item over 4 GiB"));
+                let sealed = Sealed {
+                    tiebreak: tiebreak(&t),
+                    findings,
+                    split,
+                    payload: Payload::Spilled {
+                        at: 0,
+                        facts: u32::try_from(facts).map_err(|_| too_long())?,
+                        len: u32::try_from(out.len() - facts).map_err(|_| too_long())?,
+                    },
+                    ..*s
+                };
+                Ok((sealed, out, counts))
             })
             .collect();
         let mut chunk = Vec::new();
         let mut placed = Vec::with_capacity(built.len());
-        for (s, b) in window.iter().zip(built) {
-            let (bytes, facts, findings, split, c) = b?;
+        for b in built {
+            let (mut s, bytes, c) = b?;
             add_counts(counts, &c);
-            let len = u32::try_from(bytes.len() - facts as usize)
-                .map_err(|_| ScanError::Spill(io::Error::other("report item over 4 GiB")))?;
-            placed.push((s, chunk.len() as u64, facts, len, findings, split));
+            if let Payload::Spilled { at, .. } = &mut s.payload {
+                *at = chunk.len() as u64;
+            }
             chunk.extend_from_slice(&bytes);
+            placed.push(s);
         }
         let base = spill.append(&chunk);
-        for (s, at, facts, len, findings, split) in placed {
-            sealed.push(Sealed {
-                findings,
-                split,
-                payload: Payload::Spilled {
-                    at: base + at,
-                    facts,
-                    len,
-                },
-                ..*s
-            });
+        for mut s in placed {
+            if let Payload::Spilled { at, .. } = &mut s.payload {
+                *at += base;
+            }
+            sealed.push(s);
         }
     }
     Ok(())

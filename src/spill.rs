@@ -174,6 +174,13 @@ pub fn put_u32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());
 }
 
+/// A timestamp: seconds, nanoseconds, digits.
+pub fn put_timestamp(buf: &mut Vec<u8>, ts: crate::time::Timestamp) {
+    buf.extend_from_slice(&ts.secs.to_le_bytes());
+    put_u32(buf, ts.nanos);
+    buf.push(ts.digits);
+}
+
 /// An address: 4 or 6, then its octets.
 pub fn put_ip(buf: &mut Vec<u8>, ip: std::net::IpAddr) {
     match ip {
@@ -214,6 +221,18 @@ impl<'a> BlobReader<'a> {
         let (head, rest) = self.rest.split_at_checked(n)?;
         self.rest = rest;
         Some(head)
+    }
+
+    /// What [`put_timestamp`] wrote.
+    pub fn timestamp(&mut self) -> Option<crate::time::Timestamp> {
+        let secs = self.u64()? as i64;
+        let nanos = self.u32()?;
+        let digits = *self.bytes(1)?.first()?;
+        Some(crate::time::Timestamp {
+            secs,
+            nanos,
+            digits,
+        })
     }
 
     /// What [`put_ip`] wrote.

@@ -170,22 +170,34 @@ impl FlowKey {
         h.finish()
     }
 
-    /// The key as a few words (the TEID too when `teid`), for hashing: equal keys give the same
-    /// words.
+    /// The key as a few words (the TEID too when `teid`), for hashing. Equal keys give the same
+    /// words and different keys different ones: a seeded hash over them leaves a crafted
+    /// capture no way to make keys collide for every seed.
     #[inline]
     fn words(&self, teid: bool, mut put: impl FnMut(u64)) {
-        let [first, second] = self.endpoint_words();
-        put(first);
-        put(second);
-        if let (IpAddr::V6(_), _) | (_, IpAddr::V6(_)) = (self.lo.ip, self.hi.ip) {
-            put(ip_low(self.lo.ip));
-            put(ip_low(self.hi.ip));
+        // Ports and protocol, the low byte saying which endpoints are IPv6.
+        let ports = (u64::from(self.lo.port) << 48)
+            | (u64::from(self.hi.port) << 32)
+            | (u64::from(self.protocol.number()) << 8);
+        match (self.lo.ip, self.hi.ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                put((u64::from(u32::from(a)) << 32) | u64::from(u32::from(b)));
+                put(ports | 4);
+            }
+            (a, b) => {
+                put(ports | 0x10 | families(a, b));
+                for ip in [a, b] {
+                    put(ip_high(ip));
+                    put(ip_low(ip));
+                }
+            }
         }
         let vlan = vlan_word(self.vlan);
         if vlan != 0 {
             put(vlan);
         }
         if let Some(tunnel) = &self.tunnel {
+            put(0x20 | families(tunnel.lo, tunnel.hi));
             for ip in [tunnel.lo, tunnel.hi] {
                 put(ip_high(ip));
                 put(ip_low(ip));
@@ -195,22 +207,11 @@ impl FlowKey {
             }
         }
     }
+}
 
-    /// The endpoints, ports and protocol in two words: the addresses (or for IPv6 their high
-    /// halves, [`ip_low`] has the rest), then ports, protocol and address family.
-    #[inline]
-    fn endpoint_words(&self) -> [u64; 2] {
-        let ports = (u64::from(self.lo.port) << 48)
-            | (u64::from(self.hi.port) << 32)
-            | (u64::from(self.protocol.number()) << 8);
-        match (self.lo.ip, self.hi.ip) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => [
-                (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b)),
-                ports | 4,
-            ],
-            (a, b) => [ip_high(a) ^ ip_high(b).rotate_left(32), ports | 6],
-        }
-    }
+/// Which of two addresses are IPv6, as two bits.
+fn families(a: IpAddr, b: IpAddr) -> u64 {
+    u64::from(a.is_ipv6()) | (u64::from(b.is_ipv6()) << 1)
 }
 
 /// Hashes a key in a few words rather than field by field (this runs for every packet); keys
@@ -375,6 +376,77 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The words a key hashes as, recorded.
+    fn hashed_words(key: &FlowKey) -> Vec<u64> {
+        #[derive(Default)]
+        struct Record(Vec<u64>);
+        impl Hasher for Record {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, _: &[u8]) {
+                unreachable!("keys hash as words")
+            }
+            fn write_u64(&mut self, w: u64) {
+                self.0.push(w);
+            }
+        }
+        let mut r = Record::default();
+        key.hash(&mut r);
+        r.0
+    }
+
+    /// Regression: IPv6 addresses were folded into one word by XOR, so a capture could make any
+    /// number of distinct flows hash alike whatever the seed (a flow table slowed to a crawl).
+    #[test]
+    fn different_keys_hash_as_different_words() {
+        let v6 = |high: u64, low: u64| {
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                (u128::from(high) << 64) | u128::from(low),
+            ))
+        };
+        let mut keys = Vec::new();
+        // Upper halves whose XOR (with the old rotation) is the same for every pair.
+        for i in 0..64u64 {
+            let hi = 0x2001_0db8_0000_0000 | i;
+            let lo = 0x2001_0db8_0000_0100 ^ i.rotate_left(32);
+            keys.push(FlowKey::new(
+                IpProtocol::Tcp,
+                Endpoint::new(v6(lo, 1), 443),
+                Endpoint::new(v6(hi, 2), 50000),
+                VlanTags::default(),
+                None,
+            ));
+        }
+        // An IPv4 address against the same address IPv4-mapped, as endpoint and as tunnel end.
+        let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let mapped = IpAddr::V6(Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped());
+        let other = v6(0x2001_0db8_0000_0000, 9);
+        for ip in [v4, mapped] {
+            keys.push(FlowKey::new(
+                IpProtocol::Udp,
+                Endpoint::new(ip, 1),
+                Endpoint::new(other, 2),
+                VlanTags::default(),
+                None,
+            ));
+            let t = Tunnel {
+                teid: 5,
+                outer_src: ip,
+                outer_dst: other,
+            };
+            keys.push(FlowKey::new(
+                IpProtocol::Udp,
+                ep(1, 1),
+                ep(2, 2),
+                VlanTags::default(),
+                Some(&t),
+            ));
+        }
+        let words: std::collections::HashSet<Vec<u64>> = keys.iter().map(hashed_words).collect();
+        assert_eq!(words.len(), keys.len());
     }
 
     #[test]

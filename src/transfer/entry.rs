@@ -4,7 +4,7 @@
 //! reported without holding them in memory.
 
 use super::TransferRecord;
-use crate::spill::{BlobReader, put_ip, put_opt_str, put_u32};
+use crate::spill::{BlobReader, put_ip, put_opt_str, put_timestamp, put_u32};
 use crate::time::Timestamp;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -66,9 +66,7 @@ fn encode_facts<'a>(
     pdus: impl ExactSizeIterator<Item = PduFactsRef<'a>>,
     request: Option<(u64, &str)>,
 ) {
-    buf.extend_from_slice(&start.secs.to_le_bytes());
-    put_u32(buf, start.nanos);
-    buf.push(start.digits);
+    put_timestamp(buf, start);
     put_u32(buf, input_index);
     buf.extend_from_slice(&first_frame.to_le_bytes());
     put_ip(buf, client_ip);
@@ -185,20 +183,14 @@ impl TransferFacts {
     /// Reads what [`TransferFacts::encode`] wrote; None when the bytes are cut.
     pub fn decode(bytes: &[u8]) -> Option<TransferFacts> {
         let mut r = BlobReader::new(bytes);
-        let u64_at = |r: &mut BlobReader<'_>| -> Option<u64> {
-            let b = r.bytes(8)?;
-            Some(u64::from_le_bytes(b.try_into().ok()?))
-        };
-        let secs = u64_at(&mut r)? as i64;
-        let nanos = r.u32()?;
-        let digits = *r.bytes(1)?.first()?;
+        let start = r.timestamp()?;
         let input_index = r.u32()?;
-        let first_frame = u64_at(&mut r)?;
+        let first_frame = r.u64()?;
         let client_ip = r.ip()?;
         let n = r.u32()?;
         let mut pdus = Vec::new();
         for _ in 0..n {
-            let frame = u64_at(&mut r)?;
+            let frame = r.u64()?;
             let to_client = *r.bytes(1)?.first()? == 1;
             let message_type = r.opt_str()?.unwrap_or_default();
             pdus.push(PduFacts {
@@ -213,7 +205,7 @@ impl TransferFacts {
         }
         let request = match r.bytes(1)?.first()? {
             1 => {
-                let frame = u64_at(&mut r)?;
+                let frame = r.u64()?;
                 Some(RequestFacts {
                     uri: r.opt_str()?.unwrap_or_default(),
                     frame,
@@ -222,11 +214,7 @@ impl TransferFacts {
             _ => None,
         };
         Some(TransferFacts {
-            start: Timestamp {
-                secs,
-                nanos,
-                digits,
-            },
+            start,
             input_index,
             first_frame,
             client_ip,
@@ -359,11 +347,8 @@ pub fn encode_pending_tls(t: &TransferRecord, buf: &mut Vec<u8>) -> bool {
     if !tls_only {
         return false;
     }
-    for ts in [t.start, t.end] {
-        buf.extend_from_slice(&ts.secs.to_le_bytes());
-        put_u32(buf, ts.nanos);
-        buf.push(ts.digits);
-    }
+    put_timestamp(buf, t.start);
+    put_timestamp(buf, t.end);
     put_u32(buf, u32::try_from(t.input_index).unwrap_or(u32::MAX));
     for e in [&tr.client, &tr.server] {
         put_ip(buf, e.ip);
@@ -383,8 +368,9 @@ pub fn encode_pending_tls(t: &TransferRecord, buf: &mut Vec<u8>) -> bool {
     buf.push(u8::from(tr.encrypted) | (u8::from(tr.complete) << 1));
     put_opt_str(buf, tr.sni.as_deref());
     put_opt_str(buf, tr.tls_version.as_deref());
-    put_u32(buf, u32::try_from(tr.handshake_frames.len()).unwrap_or(0));
-    for f in tr.handshake_frames.iter().take(u32::MAX as usize) {
+    let frames = u32::try_from(tr.handshake_frames.len()).unwrap_or(u32::MAX);
+    put_u32(buf, frames);
+    for f in tr.handshake_frames.iter().take(frames as usize) {
         buf.extend_from_slice(&f.to_le_bytes());
     }
     true
@@ -394,17 +380,7 @@ pub fn encode_pending_tls(t: &TransferRecord, buf: &mut Vec<u8>) -> bool {
 pub fn decode_pending_tls(bytes: &[u8], input: &str) -> Option<TransferRecord> {
     use crate::report::model::{Endpoint, Transfer, TunnelReport};
     let mut r = BlobReader::new(bytes);
-    let mut ts = || -> Option<Timestamp> {
-        let secs = r.u64()? as i64;
-        let nanos = r.u32()?;
-        let digits = *r.bytes(1)?.first()?;
-        Some(Timestamp {
-            secs,
-            nanos,
-            digits,
-        })
-    };
-    let (start, end) = (ts()?, ts()?);
+    let (start, end) = (r.timestamp()?, r.timestamp()?);
     let input_index = r.u32()? as usize;
     let endpoint = |r: &mut BlobReader<'_>| -> Option<Endpoint> {
         let ip = r.ip()?;
