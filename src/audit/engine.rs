@@ -595,9 +595,8 @@ fn headers_rules(ctx: &mut Ctx<'_>, order: (usize, usize), t: &TransferRecord) {
     let mut id_frames: Vec<u64> = Vec::new();
     for (side, headers, frames) in &sides {
         for (name, value) in headers.iter() {
-            let lname = name.to_ascii_lowercase();
             let listed = identifiers::subscriber_header(name);
-            let shaped = if NUMERIC_HEADERS.contains(&lname.as_str()) {
+            let shaped = if NUMERIC_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
                 None
             } else {
                 identifiers::classify_identifier(value).filter(|k| {

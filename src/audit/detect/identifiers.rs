@@ -57,9 +57,10 @@ impl SubscriberIdKind {
 
 /// The kind of identifier a header name is known to carry.
 pub fn subscriber_header(name: &str) -> Option<SubscriberIdKind> {
+    let name = name.trim();
     SUBSCRIBER_HEADERS
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, k)| *k)
 }
 
@@ -219,33 +220,37 @@ pub fn find_emails(text: &str) -> Vec<String> {
 /// Phone numbers in free text: a `+` followed by 8–15 digits (separators ` `, `-`, `.`, `(`, `)`
 /// allowed between digits), or a run of 10–15 digits, or a North-American `555-01xx` style number
 /// written with separators. Normalised with [`normalize_phone`], without repeats.
+///
+/// Works on bytes: every character a number is made of, or that decides where one may start or
+/// end, is ASCII, and the bytes of any other character are neither ASCII letters, digits nor
+/// punctuation, so they decide exactly as the characters would.
 pub fn find_phone_numbers(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let chars: Vec<char> = text.chars().collect();
+    // Seeded: the numbers come from the capture.
+    let mut seen: std::collections::HashSet<String, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
+    let bytes = text.as_bytes();
+    let at = |k: usize| bytes.get(k).copied();
+    let mut digits = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars.get(i).copied().unwrap_or(' ');
-        let starts = c == '+' || c.is_ascii_digit() || c == '(';
-        let prev_ok = i == 0
-            || chars
-                .get(i - 1)
-                .is_none_or(|p| !p.is_ascii_alphanumeric() && *p != '@' && *p != '.');
-        if !(starts && prev_ok) {
+    while let Some(c) = at(i) {
+        let starts = c == b'+' || c.is_ascii_digit() || c == b'(';
+        let prev_ok = || {
+            i == 0 || at(i - 1).is_none_or(|p| !p.is_ascii_alphanumeric() && p != b'@' && p != b'.')
+        };
+        if !(starts && prev_ok()) {
             i += 1;
             continue;
         }
         let mut j = i;
-        let mut digits = String::new();
+        digits.clear();
         let mut separators = 0usize;
-        while let Some(&d) = chars.get(j) {
+        while let Some(d) = at(j) {
             if d.is_ascii_digit() {
-                digits.push(d);
-            } else if (d == '+' && j == i) || d == '(' || d == ')' {
-            } else if matches!(d, ' ' | '-' | '.')
-                && chars
-                    .get(j + 1)
-                    .is_some_and(|n| n.is_ascii_digit() || *n == '(')
+                digits.push(char::from(d));
+            } else if (d == b'+' && j == i) || d == b'(' || d == b')' {
+            } else if matches!(d, b' ' | b'-' | b'.')
+                && at(j + 1).is_some_and(|n| n.is_ascii_digit() || n == b'(')
                 && !digits.is_empty()
             {
                 separators += 1;
@@ -257,14 +262,12 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
                 break;
             }
         }
-        let next_ok = chars
-            .get(j)
-            .is_none_or(|n| !n.is_ascii_alphanumeric() && *n != '@');
-        let plus = c == '+';
+        let next_ok = at(j).is_none_or(|n| !n.is_ascii_alphanumeric() && n != b'@');
+        let plus = c == b'+';
         let n = digits.len();
         // A dotted quad (or a version like 1.2.3.4) is an address, not a phone number; so is the
         // dotted prefix of an IPv4 address followed by a port.
-        let run: String = chars.get(i..j).unwrap_or(&[]).iter().collect();
+        let run = text.get(i..j).unwrap_or("");
         let dotted = run.contains('.')
             && !run.contains([' ', '-', '(', ')'])
             && run.split('.').all(|g| !g.is_empty() && g.len() <= 3);
@@ -275,8 +278,13 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
                 || (!plus && n >= 10)
                 || (!plus && n >= 7 && (1..=4).contains(&separators)));
         if plausible {
-            let num = if plus { format!("+{digits}") } else { digits };
-            if seen.insert(num.clone()) {
+            let num = if plus {
+                format!("+{digits}")
+            } else {
+                digits.clone()
+            };
+            if !seen.contains(&num) {
+                seen.insert(num.clone());
                 out.push(num);
             }
             i = j;
@@ -385,5 +393,94 @@ mod tests {
         let phones = find_phone_numbers(&doubled);
         assert_eq!(phones.len(), 100_000);
         assert_eq!(phones[3], "+15550000003");
+    }
+
+    /// The former implementation, over characters: the byte scan must find the same numbers in
+    /// any text.
+    fn reference_find_phone_numbers(text: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars.get(i).copied().unwrap_or(' ');
+            let starts = c == '+' || c.is_ascii_digit() || c == '(';
+            let prev_ok = i == 0
+                || chars
+                    .get(i - 1)
+                    .is_none_or(|p| !p.is_ascii_alphanumeric() && *p != '@' && *p != '.');
+            if !(starts && prev_ok) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            let mut digits = String::new();
+            let mut separators = 0usize;
+            while let Some(&d) = chars.get(j) {
+                if d.is_ascii_digit() {
+                    digits.push(d);
+                } else if (d == '+' && j == i) || d == '(' || d == ')' {
+                } else if matches!(d, ' ' | '-' | '.')
+                    && chars
+                        .get(j + 1)
+                        .is_some_and(|n| n.is_ascii_digit() || *n == '(')
+                    && !digits.is_empty()
+                {
+                    separators += 1;
+                } else {
+                    break;
+                }
+                j += 1;
+                if digits.len() > 15 {
+                    break;
+                }
+            }
+            let next_ok = chars
+                .get(j)
+                .is_none_or(|n| !n.is_ascii_alphanumeric() && *n != '@');
+            let plus = c == '+';
+            let n = digits.len();
+            // A dotted quad (or a version like 1.2.3.4) is an address, not a phone number; so is the
+            // dotted prefix of an IPv4 address followed by a port.
+            let run: String = chars.get(i..j).unwrap_or(&[]).iter().collect();
+            let dotted = run.contains('.')
+                && !run.contains([' ', '-', '(', ')'])
+                && run.split('.').all(|g| !g.is_empty() && g.len() <= 3);
+            let plausible = next_ok
+                && !dotted
+                && n <= 15
+                && ((plus && n >= 8)
+                    || (!plus && n >= 10)
+                    || (!plus && n >= 7 && (1..=4).contains(&separators)));
+            if plausible {
+                let num = if plus { format!("+{digits}") } else { digits };
+                if seen.insert(num.clone()) {
+                    out.push(num);
+                }
+                i = j;
+            } else {
+                i = j.max(i + 1);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bytes_find_what_characters_found(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "0", "1", "5", "9", "+", "(", ")", " ", "-", ".", "@", "a", "Z", "é", "٣",
+                    "＋", "\u{a0}", "555", "0142", "+1 555", "1.2.3.4", ":", "%2B", "\n",
+                ]),
+                0..40,
+            )
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(
+                find_phone_numbers(&text),
+                reference_find_phone_numbers(&text)
+            );
+        }
     }
 }
