@@ -1217,7 +1217,15 @@ impl Stages<'_> {
         }
         let (name, index, config, sink) = (self.name.as_str(), self.index, self.config, self.sink);
         self.shards.par_iter_mut().for_each(|shard| {
-            for at in &shard.queue {
+            for (q, at) in shard.queue.iter().enumerate() {
+                // The decoding results were mostly written by the other core and lie 16 apart
+                // on average (one shard's share): the hardware prefetcher cannot see the next
+                // one coming, so each was a cache miss the loop waited for.
+                if let Some(PacketAt::Batch(ahead)) = shard.queue.get(q + PREFETCH_AHEAD)
+                    && let Some(entry) = decoded.get(*ahead)
+                {
+                    crate::hint::prefetch(entry);
+                }
                 let found = match *at {
                     PacketAt::Batch(i) => match decoded.get(i) {
                         Some((Ok(crate::packet::Decoded::Packet(p)), _)) => {
@@ -1243,6 +1251,10 @@ impl Stages<'_> {
         batch
     }
 }
+
+/// How many packets of its queue a shard asks the cache for ahead of the one it processes: far
+/// enough for the memory to arrive, near enough for it to stay (6 and 16 measured; 6 better).
+const PREFETCH_AHEAD: usize = 6;
 
 /// A record decoded, with the shard of its flow.
 type DecodedRecord<'a> = (
