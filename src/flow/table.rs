@@ -212,6 +212,9 @@ pub struct FlowTable {
     unpaired: FlowMap<FlowKey, usize>,
     by_id: FlowMap<FlowId, usize>,
     lists: [Lru; 3],
+    /// No list's oldest flow times out before this (nanoseconds): until then a packet need not
+    /// look at the lists' tails. A lower bound, lowered to "now" whenever a tail changes.
+    expire_after: i128,
     next_id: u64,
     now: Option<Timestamp>,
     last_frame: u64,
@@ -241,6 +244,7 @@ impl FlowTable {
             unpaired: FlowMap::default(),
             by_id: FlowMap::default(),
             lists: [Lru::default(); 3],
+            expire_after: i128::MIN,
             next_id: 1,
             now: None,
             last_frame: 0,
@@ -334,7 +338,9 @@ impl FlowTable {
             _ => pkt.ts,
         };
         self.now = Some(now);
-        self.expire(now, pkt.frame, sink);
+        if now.as_nanos() > self.expire_after {
+            self.expire(now, pkt.frame, sink);
+        }
 
         let Some(key) = key else {
             self.stats.packets_other_protocol = self.stats.packets_other_protocol.saturating_add(1);
@@ -599,6 +605,7 @@ impl FlowTable {
 
     /// Closes flows idle longer than their timeout, oldest first.
     fn expire<S: FlowSink + ?Sized>(&mut self, now: Timestamp, frame: u64, sink: &mut S) {
+        let mut after = i128::MAX;
         for (list, timeout) in [
             (LIST_TCP, self.config.tcp_idle_timeout),
             (LIST_UDP, self.config.udp_idle_timeout),
@@ -612,6 +619,7 @@ impl FlowTable {
                     continue;
                 };
                 if now.as_nanos().saturating_sub(flow.last_seen.as_nanos()) <= limit {
+                    after = after.min(flow.last_seen.as_nanos().saturating_add(limit));
                     break;
                 }
                 if list == LIST_CLOSED {
@@ -622,6 +630,8 @@ impl FlowTable {
                 }
             }
         }
+        // The tails as the loop left them: any change after this lowers the bound again.
+        self.expire_after = after;
     }
 
     /// Makes room for one flow: drops the longest-lingering closed flow, else evicts the open
@@ -743,6 +753,10 @@ impl FlowTable {
         if !listed {
             return;
         }
+        if next.is_none() {
+            // The tail leaves: the next oldest may time out sooner.
+            self.expire_after = i128::MIN;
+        }
         match prev {
             Some(p) => {
                 if let Some(s) = self.slots.get_mut(p) {
@@ -791,6 +805,7 @@ impl FlowTable {
             l.head = Some(i);
             if l.tail.is_none() {
                 l.tail = Some(i);
+                self.expire_after = i128::MIN;
             }
         }
     }
@@ -1039,4 +1054,105 @@ fn creates_flow(pkt: &Packet<'_>) -> bool {
 
 fn duration_nanos(d: Duration) -> i128 {
     i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Verdict;
+    use crate::packet::{TcpFlags, VlanTags};
+    use proptest::prelude::*;
+    use std::borrow::Cow;
+    use std::net::Ipv4Addr;
+
+    /// Every event, written out.
+    #[derive(Default)]
+    struct Log(Vec<String>);
+
+    impl FlowSink for Log {
+        fn event(&mut self, ev: FlowEvent<'_>) -> Verdict {
+            self.0.push(format!("{ev:?}"));
+            Verdict::Continue
+        }
+    }
+
+    /// One packet of a small world of hosts and ports, at `secs` (which may go backwards).
+    fn packet(frame: u64, secs: i64, pick: (u8, u8, u8, bool)) -> Packet<'static> {
+        let (host, port, flags, udp) = pick;
+        let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, host % 4));
+        let server = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
+        let (src, dst, src_port, dst_port) = if flags & 0x40 == 0 {
+            (client, server, 40_000 + u16::from(port % 3), 80)
+        } else {
+            (server, client, 80, 40_000 + u16::from(port % 3))
+        };
+        let transport = if udp {
+            Transport::Udp(UdpDatagram {
+                src_port,
+                dst_port: dst_port + 1,
+                payload: Cow::Borrowed(b"datagram"),
+            })
+        } else {
+            Transport::Tcp(TcpSegment {
+                src_port,
+                dst_port,
+                seq: u32::from(port) * 1000,
+                ack: 1,
+                // SYN, ACK, FIN, RST in any mix.
+                flags: TcpFlags(
+                    flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN | TcpFlags::RST),
+                ),
+                window: 1024,
+                payload: Cow::Borrowed(b"abc"),
+            })
+        };
+        Packet {
+            frame,
+            ts: Timestamp::new(1_700_000_000 + secs, 0, 6),
+            vlan: VlanTags::default(),
+            tunnel: None,
+            src,
+            dst,
+            transport,
+            truncated: false,
+            fragment_frames: Vec::new(),
+        }
+    }
+
+    proptest! {
+        /// Skipping the timeout check while no list's oldest flow can have timed out changes
+        /// nothing: the same events, in the same order, as checking on every packet, whatever
+        /// the order of the timestamps.
+        #[test]
+        fn timeouts_checked_only_when_due_expire_as_when_checked_always(
+            steps in proptest::collection::vec(
+                (-3i64..12, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>()),
+                1..120,
+            )
+        ) {
+            let config = FlowConfig {
+                tcp_idle_timeout: Duration::from_secs(10),
+                udp_idle_timeout: Duration::from_secs(5),
+                closed_linger: Duration::from_secs(2),
+                ..FlowConfig::default()
+            };
+            let (mut lazy, mut always) = (FlowTable::new(config.clone()), FlowTable::new(config));
+            let (mut lazy_log, mut always_log) = (Log::default(), Log::default());
+            let mut diags = Vec::new();
+            let mut secs = 0i64;
+            for (frame, (step, host, port, flags, udp)) in steps.into_iter().enumerate() {
+                secs += step;
+                let pkt = packet(frame as u64 + 1, secs, (host, port, flags, udp));
+                let key = FlowKey::from_packet(&pkt);
+                lazy.push_keyed(&pkt, key, &mut lazy_log, &mut diags);
+                always.expire_after = i128::MIN;
+                always.push_keyed(&pkt, key, &mut always_log, &mut diags);
+            }
+            prop_assert_eq!(&lazy_log.0, &always_log.0);
+            prop_assert_eq!(lazy.stats(), always.stats());
+            lazy.finish(&mut lazy_log, &mut diags);
+            always.finish(&mut always_log, &mut diags);
+            prop_assert_eq!(lazy_log.0, always_log.0);
+        }
+    }
 }
