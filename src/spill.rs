@@ -124,9 +124,9 @@ impl Spill {
 
     /// Reads a blob into `buf` (replacing its contents).
     pub fn read(&self, blob: BlobRef, buf: &mut Vec<u8>) -> io::Result<()> {
-        buf.clear();
         match &self.store {
             Store::Memory(v) => {
+                buf.clear();
                 let v = v
                     .read()
                     .map_err(|_| io::Error::other("spill lock poisoned"))?;
@@ -137,6 +137,8 @@ impl Spill {
                 buf.extend_from_slice(bytes);
             }
             Store::File { file, .. } => {
+                // Only bytes the buffer did not hold yet are zeroed first: the read overwrites
+                // all of them (callers reuse one buffer for many blobs).
                 buf.resize(blob.len as usize, 0);
                 read_at(file, buf, blob.at)?;
             }
