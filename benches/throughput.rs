@@ -3,7 +3,8 @@
 //! /dev/null`) and, when installed, tshark's MMS decoder. Prints the ratios.
 //!
 //! `cargo bench --bench throughput` (sizes in MB: `MMSLEAK_BENCH_SIZES="1024 4096"`, default
-//! 256; the captures are cached in target/bench-data; reports are written to
+//! 256; the captures are cached in target/bench-data, each with the fingerprint of the generator
+//! that made it, and made again when the generator has changed; reports are written to
 //! `MMSLEAK_BENCH_OUT`, default the same folder; `MMSLEAK_BENCH_ROUNDS` rounds of cat, one
 //! thread and two threads, default 3, of which the medians are shown).
 #![allow(
@@ -93,19 +94,38 @@ fn spread(runs: &[Run]) -> String {
     secs.join(" ")
 }
 
-fn capture(dir: &Path, mb: u64) -> PathBuf {
+fn mixed(mb: u64) -> SynthOptions {
+    SynthOptions {
+        seed: 1,
+        scenarios: Vec::new(),
+        size_mb: Some(mb),
+    }
+}
+
+/// What the generator makes now, in a few bytes: the SHA-256 of its 1 MB mixed capture. A
+/// cached capture stamped with another fingerprint was made by another generator.
+fn generator_fingerprint(dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let scratch = tempfile::tempdir_in(dir).unwrap();
+    generate(scratch.path(), &mixed(1)).unwrap();
+    let bytes = std::fs::read(scratch.path().join("mixed-1mb.pcap")).unwrap();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The mixed capture of `mb` MB: the cached one when the generator that made it is the
+/// current one, else made again (a cached file from an older generator would measure traffic
+/// the generator no longer makes, and its PDU counts would not match).
+fn capture(dir: &Path, mb: u64, fingerprint: &str) -> PathBuf {
     let path = dir.join(format!("mixed-{mb}mb.pcap"));
-    if !path.exists() {
+    let stamp = path.with_extension("pcap.generator");
+    let current = std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == fingerprint);
+    if !path.exists() || !current {
         eprintln!("generating {} ...", path.display());
-        generate(
-            dir,
-            &SynthOptions {
-                seed: 1,
-                scenarios: Vec::new(),
-                size_mb: Some(mb),
-            },
-        )
-        .unwrap();
+        generate(dir, &mixed(mb)).unwrap();
+        std::fs::write(&stamp, format!("{fingerprint}\n")).unwrap();
     }
     path
 }
@@ -150,6 +170,7 @@ fn main() {
         .collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
+    let fingerprint = generator_fingerprint(&dir);
     let exe = env!("CARGO_BIN_EXE_mmsleak");
     let tshark = Command::new("tshark")
         .arg("--version")
@@ -165,7 +186,7 @@ fn main() {
         .max(1);
     let mut peaks: Vec<(u64, u64)> = Vec::new();
     for mb in sizes {
-        let path = capture(&dir, mb);
+        let path = capture(&dir, mb, &fingerprint);
         let bytes = std::fs::metadata(&path).unwrap().len() as f64;
         let mbytes = bytes / 1e6;
         // `cat FILE > /dev/null`: stdout to the null device, not through a pipe.
