@@ -1774,8 +1774,10 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
 
     drop(buf);
     let spill = &sink.spill;
-    let read_one =
-        |s: &Sealed| read_facts(spill, s.facts(), &mut Vec::new()).map(|f| TransferKeys::of(&f));
+    // One read buffer per task, not per transfer.
+    let read_one = |buf: &mut Vec<u8>, s: &Sealed| {
+        read_facts(spill, s.facts(), buf).map(|f| TransferKeys::of(&f))
+    };
     // Correlation asks for the transfers in order: read them ahead and digest their keys in
     // parallel, a window at a time.
     let mut window: (usize, Vec<Option<TransferKeys>>) = (0, Vec::new());
@@ -1788,7 +1790,7 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
                     .get(ti..end)
                     .unwrap_or(&[])
                     .par_iter()
-                    .map(read_one)
+                    .map_init(Vec::new, read_one)
                     .collect(),
             );
         }
@@ -1844,12 +1846,11 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
         }
         let built: Vec<Option<(Message, Vec<Draft>, _)>> = (start..end)
             .into_par_iter()
-            .map(|mi| {
-                let mut buf = Vec::new();
+            .map_init(Vec::new, |buf, mi| {
                 let mut facts = |ti: usize| {
                     sealed
                         .get(ti)
-                        .and_then(|s| read_facts(spill, s.facts(), &mut buf))
+                        .and_then(|s| read_facts(spill, s.facts(), buf))
                 };
                 let (m, members) = correlation.message(mi, transfer_id, &mut facts)?;
                 let (drafts, token) = audit_message(&config.audit, &m, &members);
