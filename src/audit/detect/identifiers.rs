@@ -235,10 +235,9 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
     let mut i = 0;
     while let Some(c) = at(i) {
         let starts = c == b'+' || c.is_ascii_digit() || c == b'(';
-        let prev_ok = || {
-            i == 0 || at(i - 1).is_none_or(|p| !p.is_ascii_alphanumeric() && p != b'@' && p != b'.')
-        };
-        if !(starts && prev_ok()) {
+        let prev_ok = i == 0
+            || at(i - 1).is_none_or(|p| !p.is_ascii_alphanumeric() && p != b'@' && p != b'.');
+        if !(starts && prev_ok) {
             i += 1;
             continue;
         }
@@ -283,8 +282,7 @@ pub fn find_phone_numbers(text: &str) -> Vec<String> {
             } else {
                 digits.clone()
             };
-            if !seen.contains(&num) {
-                seen.insert(num.clone());
+            if seen.insert(num.clone()) {
                 out.push(num);
             }
             i = j;
