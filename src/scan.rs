@@ -1760,6 +1760,9 @@ fn plan(results: Vec<InputResult>, config: &ScanConfig, sink: &Sink) -> Result<P
     drop(evidence);
     drop(locations);
     build_pending_tls(pending_tls, &inputs, config, sink, &mut sealed, &mut counts)?;
+    // The decided candidates came on top of the exact reservation above, which doubled the
+    // capacity; this vector is the largest thing the rest of the run holds per transfer.
+    sealed.shrink_to_fit();
     // In place: a stable sort would take a scratch copy. The keys only tie for transfers with
     // the same frames, endpoints and request, in the same order whatever the thread count.
     sealed.sort_unstable_by_key(Sealed::order_key);
