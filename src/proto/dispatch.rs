@@ -109,6 +109,31 @@ impl TcpState {
     }
 }
 
+/// Hands out the exchanges a TCP flow has finished, with the flow's details, instead of holding
+/// them (with their MMS bodies) until the flow ends: a persistent connection (a WAP gateway's
+/// to its MMSC) may carry thousands of messages and never close within the capture, and
+/// memory must follow the messages in flight, not the capture. Each exchange becomes a
+/// transfer of its own, so handing them out in several parts changes no report.
+fn hand_out_exchanges(
+    flow: FlowId,
+    state: &mut TcpState,
+    infos: &IdMap<u64, FlowInfo>,
+    out: &mut ProtoOutput,
+) {
+    if state.exchanges.is_empty() {
+        return;
+    }
+    let Some(info) = infos.get(&flow.0) else {
+        return;
+    };
+    out.flows.insert(flow.0, info.clone());
+    out.http.push(HttpFlow {
+        flow_id: flow.0,
+        roles_swapped: state.conn.roles_swapped(),
+        exchanges: std::mem::take(&mut state.exchanges),
+    });
+}
+
 /// Whether an exchange that carried no MMS PDU may still be the retrieval of a content location
 /// (one that failed): a GET answered by nothing, by an error, or by an MMS or generic type. A GET
 /// answered with a web page or an image is ordinary browsing and is dropped at once, so memory
@@ -331,6 +356,7 @@ impl FlowSink for Dispatcher {
                         .conn
                         .on_data(dir, bytes, frame, ts, &mut self.out.diagnostics);
                     state.collect();
+                    hand_out_exchanges(flow, state, &self.infos, &mut self.out);
                     // Neither HTTP nor TLS, or TLS past its hellos: the flow table stops copying
                     // its bytes (its close still arrives).
                     if state.conn.wants_data() {
@@ -355,6 +381,7 @@ impl FlowSink for Dispatcher {
                         .conn
                         .on_gap(dir, len, frame, ts, &mut self.out.diagnostics);
                     state.collect();
+                    hand_out_exchanges(flow, state, &self.infos, &mut self.out);
                     Verdict::Continue
                 }
                 _ => Verdict::Ignore,
