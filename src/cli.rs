@@ -174,6 +174,10 @@ pub struct LimitArgs {
     /// Body bytes kept per HTTP message or WSP request/reply.
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_body: usize,
+    /// HTTP body bytes held by all connections together (a sixteenth per flow shard, at least
+    /// one --max-body each).
+    #[arg(long, default_value_t = crate::proto::dispatch::DEFAULT_MAX_HTTP_BODY_TOTAL, value_name = "BYTES")]
+    pub max_http_body_total: usize,
     /// Bytes a gzip/deflate body may decompress to.
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_decompressed: usize,

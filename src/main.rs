@@ -119,6 +119,7 @@ fn scan_config(args: &ScanArgs) -> ScanConfig {
     config.proto.http.max_head_bytes = l.max_http_head;
     config.proto.http.max_headers = l.max_http_headers;
     config.proto.http.max_body_bytes = l.max_body;
+    config.proto.max_http_body_total = l.max_http_body_total;
     config.proto.http.max_decoded_bytes = l.max_decompressed;
     config.proto.http.max_decode_ratio = l.max_decompression_ratio;
     config.proto.wap.max_body_bytes = l.max_body;

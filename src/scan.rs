@@ -688,9 +688,13 @@ impl Shard {
         // The caps are for the whole input: each shard gets its share.
         flow.max_flows = (flow.max_flows / SHARDS).max(1);
         flow.max_buffer_total = (flow.max_buffer_total / SHARDS).max(flow.max_buffer_per_direction);
+        let mut proto = config.proto.clone();
+        // At least one whole body, so that a single large message is cut only by its own cap.
+        proto.max_http_body_total =
+            (proto.max_http_body_total / SHARDS).max(proto.http.max_body_bytes);
         Shard {
             table: FlowTable::new(flow),
-            dispatcher: Dispatcher::new(&config.proto),
+            dispatcher: Dispatcher::new(&proto),
             diags: Vec::new(),
             queue: Vec::new(),
             built: Vec::new(),

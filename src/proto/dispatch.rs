@@ -24,7 +24,15 @@ type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub struct ProtoConfig {
     pub wap: WapLimits,
     pub http: HttpLimits,
+    /// HTTP body bytes held by all the connections of one dispatcher together (bodies being
+    /// read, and of requests waiting for their response). Past it, a body is cut as at
+    /// [`HttpLimits::max_body_bytes`], with a diagnostic: the per-connection caps alone would
+    /// let memory follow the number of connections.
+    pub max_http_body_total: usize,
 }
+
+/// [`ProtoConfig::max_http_body_total`] by default.
+pub const DEFAULT_MAX_HTTP_BODY_TOTAL: usize = 1 << 30;
 
 impl Default for ProtoConfig {
     fn default() -> Self {
@@ -35,6 +43,7 @@ impl Default for ProtoConfig {
                 keep_non_mms_bodies: false,
                 ..HttpLimits::default()
             },
+            max_http_body_total: DEFAULT_MAX_HTTP_BODY_TOTAL,
         }
     }
 }
@@ -166,6 +175,9 @@ pub struct Dispatcher {
     infos: IdMap<u64, FlowInfo>,
     wap: WapSessions,
     http_limits: HttpLimits,
+    /// Body bytes held by all HTTP connections, and the most they may hold together.
+    http_held: usize,
+    http_budget: usize,
     out: ProtoOutput,
 }
 
@@ -177,6 +189,8 @@ impl Dispatcher {
             infos: IdMap::default(),
             wap: WapSessions::new(config.wap),
             http_limits: config.http,
+            http_held: 0,
+            http_budget: config.max_http_body_total,
             out: ProtoOutput::default(),
         }
     }
@@ -226,6 +240,8 @@ impl Dispatcher {
 
     /// Hands out what a TCP flow produced when it ends.
     fn end_tcp(&mut self, flow: FlowId, mut state: Box<TcpState>) {
+        // Whatever the connection holds leaves with it.
+        self.http_held = self.http_held.saturating_sub(state.conn.body_bytes_held());
         state.collect();
         let rest = state.conn.finish(&mut self.out.diagnostics);
         state.exchanges.extend(rest);
@@ -352,11 +368,19 @@ impl FlowSink for Dispatcher {
                 Some(FlowProto::Tcp(state)) => {
                     state.last_frame = frame;
                     state.end = ts;
+                    let held = state.conn.body_bytes_held();
+                    state
+                        .conn
+                        .set_shared_room(self.http_budget.saturating_sub(self.http_held));
                     state
                         .conn
                         .on_data(dir, bytes, frame, ts, &mut self.out.diagnostics);
                     state.collect();
                     hand_out_exchanges(flow, state, &self.infos, &mut self.out);
+                    self.http_held = self
+                        .http_held
+                        .saturating_sub(held)
+                        .saturating_add(state.conn.body_bytes_held());
                     // Neither HTTP nor TLS, or TLS past its hellos: the flow table stops copying
                     // its bytes (its close still arrives).
                     if state.conn.wants_data() {
@@ -377,11 +401,19 @@ impl FlowSink for Dispatcher {
                 Some(FlowProto::Tcp(state)) => {
                     state.last_frame = frame;
                     state.end = ts;
+                    let held = state.conn.body_bytes_held();
+                    state
+                        .conn
+                        .set_shared_room(self.http_budget.saturating_sub(self.http_held));
                     state
                         .conn
                         .on_gap(dir, len, frame, ts, &mut self.out.diagnostics);
                     state.collect();
                     hand_out_exchanges(flow, state, &self.infos, &mut self.out);
+                    self.http_held = self
+                        .http_held
+                        .saturating_sub(held)
+                        .saturating_add(state.conn.body_bytes_held());
                     Verdict::Continue
                 }
                 _ => Verdict::Ignore,

@@ -295,6 +295,9 @@ pub struct HttpConnection {
     done: Vec<HttpExchange>,
     /// Body bytes held (messages being read, waiting in slots, or finished but not taken).
     retained: usize,
+    /// Body bytes this connection may still take on beyond what it holds, as the caller's
+    /// total for all its connections allows (see [`set_shared_room`](Self::set_shared_room)).
+    shared_room: usize,
     tls: Option<TlsConnection>,
     /// The whole connection is TLS from its first byte.
     tls_mode: bool,
@@ -315,6 +318,7 @@ impl HttpConnection {
             next_slot_id: 0,
             done: Vec::new(),
             retained: 0,
+            shared_room: usize::MAX,
             tls: None,
             tls_mode: false,
             tunnel: false,
@@ -366,6 +370,19 @@ impl HttpConnection {
             .as_ref()
             .filter(|t| t.is_tls())
             .map(TlsConnection::info)
+    }
+
+    /// Body bytes held now: of messages being read, of requests waiting for their response,
+    /// and of exchanges finished but not yet taken.
+    pub fn body_bytes_held(&self) -> usize {
+        self.retained
+    }
+
+    /// How many more body bytes the connection may keep, whatever its own caps allow: the
+    /// room left in a total its caller keeps for many connections. Past it a body is cut as at
+    /// the per-message cap (and a diagnostic says so). Unlimited until set.
+    pub fn set_shared_room(&mut self, room: usize) {
+        self.shared_room = room;
     }
 
     /// Bytes currently held: unparsed buffers, bodies not yet taken, TLS hello buffers.
@@ -1415,7 +1432,8 @@ impl HttpConnection {
         let budget = self
             .limits
             .max_connection_body_bytes
-            .saturating_sub(self.retained);
+            .saturating_sub(self.retained)
+            .min(self.shared_room);
         let frame = self.current_frame(dir);
         let kind = self.msg_kind(dir);
         let half = self.half_mut(dir);
@@ -1438,12 +1456,18 @@ impl HttpConnection {
             }
         }
         self.retained = self.retained.saturating_add(kept);
+        self.shared_room = self.shared_room.saturating_sub(kept);
         if let Some(len) = cap_hit {
+            let shared = if self.shared_room == 0 {
+                ", and the total for all connections is reached"
+            } else {
+                ""
+            };
             let mut d = Diagnostic::new(
                 Layer::Limit,
                 format!(
                     "http: {kind} body exceeds the body cap ({max_body} bytes per message, \
-                     {} per connection): kept the first {len} bytes",
+                     {} per connection{shared}): kept the first {len} bytes",
                     self.limits.max_connection_body_bytes
                 ),
             );
@@ -1603,7 +1627,8 @@ impl HttpConnection {
                 let budget = self
                     .limits
                     .max_connection_body_bytes
-                    .saturating_sub(held_elsewhere);
+                    .saturating_sub(held_elsewhere)
+                    .min(self.shared_room.saturating_add(raw_len));
                 let limits = DecodeLimits {
                     max_output: self.limits.max_decoded_bytes.min(budget),
                     max_ratio: self.limits.max_decode_ratio,
@@ -1616,6 +1641,10 @@ impl HttpConnection {
             .retained
             .saturating_sub(raw_len)
             .saturating_add(msg.body.len());
+        self.shared_room = self
+            .shared_room
+            .saturating_add(raw_len)
+            .saturating_sub(msg.body.len());
         // Frames arrive in capture order, so this is usually a plain dedup; reassembled
         // out-of-order data keeps the order of first arrival.
         if msg.frames.is_sorted() {
