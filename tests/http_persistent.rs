@@ -14,7 +14,7 @@ use mmsleak::Timestamp;
 use mmsleak::capture::Record;
 use mmsleak::flow::{FlowConfig, FlowKey, FlowTable};
 use mmsleak::packet::{Decoded, decode_record};
-use mmsleak::proto::dispatch::{Dispatcher, ProtoConfig};
+use mmsleak::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
 use mmsleak::proto::mms::MessageType;
 use mmsleak::synth::msg;
 use mmsleak::synth::net::{Link, TcpSession, frame};
@@ -178,4 +178,48 @@ fn bodies_held_by_all_connections_stay_within_the_total() {
             .any(|n| n.contains("the total for all connections is reached")),
         "{notes:?}"
     );
+}
+
+/// Adds the lengths of the response bodies `out` hands out to `bodies`; no diagnostic.
+fn response_bodies(out: ProtoOutput, bodies: &mut Vec<usize>) {
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    bodies.extend(
+        out.http
+            .iter()
+            .flat_map(|f| &f.exchanges)
+            .filter_map(|ex| ex.response.as_ref())
+            .map(|r| r.body.len()),
+    );
+}
+
+/// Connections one after the other, each answered with an MMS body that ends when the server
+/// closes its side: the bodies leave the total when their exchanges are handed out at that
+/// half-close, so a total of two bodies never cuts any of ten.
+#[test]
+fn bodies_leave_the_total_when_a_half_close_ends_them() {
+    let config = ProtoConfig {
+        max_http_body_total: 1_000,
+        ..ProtoConfig::default()
+    };
+    let mmsc = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 80));
+    let mut run = Pipeline::new(&config);
+    let mut bodies = Vec::new();
+    for c in 0..10u8 {
+        let phone = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 30 + c));
+        let mut s = TcpSession::new((phone, 42_000), (mmsc, 80), 11, 11_000);
+        run.push(s.handshake());
+        run.push(s.send(
+            true,
+            b"GET /m/1 HTTP/1.1\r\nHost: mmsc.example.com\r\nConnection: close\r\n\r\n",
+        ));
+        let mut answer =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\n\r\n".to_vec();
+        answer.extend(std::iter::repeat_n(0x8c, 500));
+        run.push(s.send(false, &answer));
+        run.push(s.close());
+        response_bodies(run.dispatcher.take_output(), &mut bodies);
+    }
+    run.table.finish(&mut run.dispatcher, &mut run.diags);
+    response_bodies(run.dispatcher.finish(), &mut bodies);
+    assert_eq!(bodies, vec![500; 10]);
 }

@@ -239,9 +239,40 @@ impl Dispatcher {
     }
 
     /// Hands out what a TCP flow produced when it ends.
+    /// Runs `op` on a TCP flow's connection (first noting `at`, the frame and time of what it
+    /// is given), with the room for more bodies that the total for all connections leaves; then
+    /// hands out the exchanges it finished and counts the bodies it holds afterwards. Whether
+    /// the connection wants more bytes; `None` when the flow is not a TCP one this dispatcher
+    /// follows.
+    fn drive_tcp(
+        &mut self,
+        flow: FlowId,
+        at: Option<(u64, Timestamp)>,
+        op: impl FnOnce(&mut HttpConnection, &mut Vec<Diagnostic>),
+    ) -> Option<bool> {
+        let Some(FlowProto::Tcp(state)) = self.flows.get_mut(&flow) else {
+            return None;
+        };
+        if let Some((frame, ts)) = at {
+            state.last_frame = frame;
+            state.end = ts;
+        }
+        let before = state.conn.body_bytes_held();
+        state
+            .conn
+            .set_shared_room(self.http_budget.saturating_sub(self.http_held));
+        op(&mut state.conn, &mut self.out.diagnostics);
+        state.collect();
+        hand_out_exchanges(flow, state, &self.infos, &mut self.out);
+        self.http_held = self
+            .http_held
+            .saturating_sub(before)
+            .saturating_add(state.conn.body_bytes_held());
+        Some(state.conn.wants_data())
+    }
+
+    /// Its bodies must have left `http_held` already (they leave with the connection).
     fn end_tcp(&mut self, flow: FlowId, mut state: Box<TcpState>) {
-        // Whatever the connection holds leaves with it.
-        self.http_held = self.http_held.saturating_sub(state.conn.body_bytes_held());
         state.collect();
         let rest = state.conn.finish(&mut self.out.diagnostics);
         state.exchanges.extend(rest);
@@ -292,6 +323,7 @@ impl Dispatcher {
         open.sort_by_key(|(id, _)| *id);
         for (id, proto) in open {
             if let FlowProto::Tcp(state) = proto {
+                self.http_held = self.http_held.saturating_sub(state.conn.body_bytes_held());
                 self.end_tcp(id, state);
             }
         }
@@ -364,59 +396,27 @@ impl FlowSink for Dispatcher {
                 bytes,
                 frame,
                 ts,
-            } => match self.flows.get_mut(&flow) {
-                Some(FlowProto::Tcp(state)) => {
-                    state.last_frame = frame;
-                    state.end = ts;
-                    let held = state.conn.body_bytes_held();
-                    state
-                        .conn
-                        .set_shared_room(self.http_budget.saturating_sub(self.http_held));
-                    state
-                        .conn
-                        .on_data(dir, bytes, frame, ts, &mut self.out.diagnostics);
-                    state.collect();
-                    hand_out_exchanges(flow, state, &self.infos, &mut self.out);
-                    self.http_held = self
-                        .http_held
-                        .saturating_sub(held)
-                        .saturating_add(state.conn.body_bytes_held());
-                    // Neither HTTP nor TLS, or TLS past its hellos: the flow table stops copying
-                    // its bytes (its close still arrives).
-                    if state.conn.wants_data() {
-                        Verdict::Continue
-                    } else {
-                        Verdict::Ignore
-                    }
+            } => {
+                // Neither HTTP nor TLS, or TLS past its hellos: the flow table stops copying its
+                // bytes (its close still arrives).
+                match self.drive_tcp(flow, Some((frame, ts)), |c, diags| {
+                    c.on_data(dir, bytes, frame, ts, diags)
+                }) {
+                    Some(true) => Verdict::Continue,
+                    _ => Verdict::Ignore,
                 }
-                _ => Verdict::Ignore,
-            },
+            }
             FlowEvent::Gap {
                 flow,
                 dir,
                 len,
                 frame,
                 ts,
-            } => match self.flows.get_mut(&flow) {
-                Some(FlowProto::Tcp(state)) => {
-                    state.last_frame = frame;
-                    state.end = ts;
-                    let held = state.conn.body_bytes_held();
-                    state
-                        .conn
-                        .set_shared_room(self.http_budget.saturating_sub(self.http_held));
-                    state
-                        .conn
-                        .on_gap(dir, len, frame, ts, &mut self.out.diagnostics);
-                    state.collect();
-                    hand_out_exchanges(flow, state, &self.infos, &mut self.out);
-                    self.http_held = self
-                        .http_held
-                        .saturating_sub(held)
-                        .saturating_add(state.conn.body_bytes_held());
-                    Verdict::Continue
-                }
-                _ => Verdict::Ignore,
+            } => match self.drive_tcp(flow, Some((frame, ts)), |c, diags| {
+                c.on_gap(dir, len, frame, ts, diags)
+            }) {
+                Some(_) => Verdict::Continue,
+                None => Verdict::Ignore,
             },
             FlowEvent::Close {
                 flow,
@@ -427,12 +427,9 @@ impl FlowSink for Dispatcher {
             } => {
                 match dir {
                     Some(d) => {
-                        if let Some(FlowProto::Tcp(state)) = self.flows.get_mut(&flow) {
-                            state
-                                .conn
-                                .on_close(Some(d), frame, ts, &mut self.out.diagnostics);
-                            state.collect();
-                        }
+                        self.drive_tcp(flow, None, |c, diags| {
+                            c.on_close(Some(d), frame, ts, diags)
+                        });
                     }
                     None => match self.flows.remove(&flow) {
                         Some(FlowProto::Wap(_)) => {
@@ -446,6 +443,9 @@ impl FlowSink for Dispatcher {
                                 state.last_frame = frame;
                                 state.end = ts;
                             }
+                            // Whatever the connection holds leaves with it.
+                            self.http_held =
+                                self.http_held.saturating_sub(state.conn.body_bytes_held());
                             state
                                 .conn
                                 .on_close(None, frame, ts, &mut self.out.diagnostics);
