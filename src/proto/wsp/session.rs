@@ -272,7 +272,13 @@ pub struct WspSessionInfo {
 struct PendingRequest {
     request: WspRequest,
     start: Timestamp,
+    /// More retransmissions came than [`MAX_RETRANSMISSION_FRAMES`] (said once).
+    frames_capped: bool,
 }
+
+/// Frames listed for one connectionless request and its retransmissions: real WTP retransmits a
+/// few times, and a capture repeating one request endlessly must not grow the list with it.
+const MAX_RETRANSMISSION_FRAMES: usize = 1024;
 
 #[derive(Debug)]
 struct WtlsState {
@@ -471,7 +477,22 @@ impl WapSessions {
                         && existing.request.body == request.body
                     {
                         // Retransmitted request (same TID, same content): one exchange.
-                        existing.request.frames.push(frame);
+                        if existing.request.frames.len() < MAX_RETRANSMISSION_FRAMES {
+                            existing.request.frames.push(frame);
+                        } else if !existing.frames_capped {
+                            existing.frames_capped = true;
+                            diags.push(
+                                Diagnostic::new(
+                                    Layer::Limit,
+                                    format!(
+                                        "WSP: request retransmitted more than \
+                                         {MAX_RETRANSMISSION_FRAMES} times; later frames are \
+                                         not listed"
+                                    ),
+                                )
+                                .at_frame(frame),
+                            );
+                        }
                         return;
                     }
                     self.flush_pending(key);
@@ -496,8 +517,14 @@ impl WapSessions {
                         self.flush_pending(oldest);
                     }
                 }
-                self.pending
-                    .insert(key, PendingRequest { request, start: ts });
+                self.pending.insert(
+                    key,
+                    PendingRequest {
+                        request,
+                        start: ts,
+                        frames_capped: false,
+                    },
+                );
             }
             WspPduBody::Reply { .. } => {
                 let Some(response) = build_response(&pdu.body, arrival, max_body, diags) else {
@@ -1108,6 +1135,36 @@ mod tests {
         let b = &out.exchanges[1];
         assert_eq!(b.request.as_ref().unwrap().uri, "/b");
         assert_eq!(b.response.as_ref().unwrap().status, Some(200));
+    }
+
+    #[test]
+    fn endless_retransmissions_list_a_bounded_number_of_frames() {
+        let mut s = WapSessions::new(WapLimits::default());
+        let mut d = Vec::new();
+        let role = WapPortRole::ConnectionlessWsp { push: false };
+        let total = MAX_RETRANSMISSION_FRAMES as u64 + 500;
+        for frame in 1..=total {
+            s.on_datagram(
+                1,
+                Direction::ToServer,
+                role,
+                &[7, 0x40, 2, b'/', b'a'],
+                frame,
+                ts(0),
+                &mut d,
+            );
+        }
+        let out = s.finish(&mut d);
+        assert_eq!(out.exchanges.len(), 1);
+        let frames = &out.exchanges[0].request.as_ref().unwrap().frames;
+        assert_eq!(frames.len(), MAX_RETRANSMISSION_FRAMES);
+        assert_eq!(frames.first(), Some(&1));
+        let said: Vec<_> = d
+            .iter()
+            .filter(|x| x.message.contains("retransmitted more than"))
+            .collect();
+        assert_eq!(said.len(), 1, "{d:?}");
+        assert_eq!(said[0].frame, Some(MAX_RETRANSMISSION_FRAMES as u64 + 1));
     }
 
     #[test]
