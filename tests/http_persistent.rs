@@ -10,13 +10,13 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use mmsleak::Timestamp;
 use mmsleak::capture::Record;
 use mmsleak::flow::{FlowConfig, FlowKey, FlowTable};
 use mmsleak::packet::{Decoded, decode_record};
 use mmsleak::proto::dispatch::{Dispatcher, ProtoConfig, ProtoOutput};
-use mmsleak::proto::mms::MessageType;
-use mmsleak::synth::msg;
 use mmsleak::synth::net::{Link, TcpSession, frame};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -61,29 +61,6 @@ impl Pipeline {
     }
 }
 
-fn exchange_packets(s: &mut TcpSession, i: usize) -> Vec<Vec<u8>> {
-    let tid = format!("T{i:04}");
-    let req = msg::encode(&msg::pdu(MessageType::SEND_REQ, Some(&tid))).unwrap();
-    let conf = msg::encode(&msg::pdu(MessageType::SEND_CONF, Some(&tid))).unwrap();
-    let mut head = format!(
-        "POST /mms HTTP/1.1\r\nHost: mmsc.example.com\r\nContent-Type: \
-         application/vnd.wap.mms-message\r\nContent-Length: {}\r\n\r\n",
-        req.len()
-    )
-    .into_bytes();
-    head.extend_from_slice(&req);
-    let mut packets = s.send(true, &head);
-    let mut answer = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\n\
-         Content-Length: {}\r\n\r\n",
-        conf.len()
-    )
-    .into_bytes();
-    answer.extend_from_slice(&conf);
-    packets.extend(s.send(false, &answer));
-    packets
-}
-
 #[test]
 fn exchanges_leave_a_persistent_connection_as_they_complete() {
     // The second budget holds a few messages' bodies, not all of them: what is handed out no
@@ -101,7 +78,7 @@ fn exchanges_leave_a_persistent_connection_as_they_complete() {
         let mut handed_out = 0usize;
         let mut body_bytes = 0usize;
         for i in 0..MESSAGES {
-            run.push(exchange_packets(&mut s, i));
+            run.push(common::mms_post_exchange(&mut s, i, ""));
             // The connection is still open: what it finished is handed out now.
             let out = run.dispatcher.take_output();
             let exchanges: Vec<_> = out.http.iter().flat_map(|f| &f.exchanges).collect();
@@ -137,18 +114,8 @@ fn exchanges_leave_a_persistent_connection_as_they_complete() {
 /// Ten connections each start a 50,000-byte MMS upload and send 30,000 bytes of it. The body
 /// bytes kept, and a diagnostic when the total cut them.
 fn partial_uploads(config: &ProtoConfig) -> (usize, Vec<String>) {
-    let mmsc = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 80));
     let mut run = Pipeline::new(config);
-    for c in 0..10u8 {
-        let phone = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 10 + c));
-        let mut s = TcpSession::new((phone, 41_000), (mmsc, 80), 7, 70_000);
-        run.push(s.handshake());
-        let mut upload = b"POST /mms HTTP/1.1\r\nHost: mmsc.example.com\r\nContent-Type: \
-            application/vnd.wap.mms-message\r\nContent-Length: 50000\r\n\r\n"
-            .to_vec();
-        upload.extend(std::iter::repeat_n(0x8c, 30_000));
-        run.push(s.send(true, &upload));
-    }
+    run.push(common::partial_mms_uploads(10, 50_000, 30_000));
     run.table.finish(&mut run.dispatcher, &mut run.diags);
     let out = run.dispatcher.finish();
     let kept = out

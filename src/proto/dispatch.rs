@@ -238,7 +238,6 @@ impl Dispatcher {
         self.out.wtls.extend(produced.wtls_flows);
     }
 
-    /// Hands out what a TCP flow produced when it ends.
     /// Runs `op` on a TCP flow's connection (first noting `at`, the frame and time of what it
     /// is given), with the room for more bodies that the total for all connections leaves; then
     /// hands out the exchanges it finished and counts the bodies it holds afterwards. Whether
@@ -271,8 +270,24 @@ impl Dispatcher {
         Some(state.conn.wants_data())
     }
 
-    /// Its bodies must have left `http_held` already (they leave with the connection).
-    fn end_tcp(&mut self, flow: FlowId, mut state: Box<TcpState>) {
+    /// Hands out what a TCP flow produced when it ends: closed at `closed` (frame and time),
+    /// or at the end of input. The bodies it holds leave the total with it.
+    fn end_tcp(
+        &mut self,
+        flow: FlowId,
+        mut state: Box<TcpState>,
+        closed: Option<(u64, Timestamp)>,
+    ) {
+        self.http_held = self.http_held.saturating_sub(state.conn.body_bytes_held());
+        if let Some((frame, ts)) = closed {
+            if frame >= state.last_frame {
+                state.last_frame = frame;
+                state.end = ts;
+            }
+            state
+                .conn
+                .on_close(None, frame, ts, &mut self.out.diagnostics);
+        }
         state.collect();
         let rest = state.conn.finish(&mut self.out.diagnostics);
         state.exchanges.extend(rest);
@@ -323,8 +338,7 @@ impl Dispatcher {
         open.sort_by_key(|(id, _)| *id);
         for (id, proto) in open {
             if let FlowProto::Tcp(state) = proto {
-                self.http_held = self.http_held.saturating_sub(state.conn.body_bytes_held());
-                self.end_tcp(id, state);
+                self.end_tcp(id, state, None);
             }
         }
         let produced = self.wap.finish(&mut self.out.diagnostics);
@@ -438,18 +452,8 @@ impl FlowSink for Dispatcher {
                             // What the flow produced carries its own copy of the info.
                             self.infos.remove(&flow.0);
                         }
-                        Some(FlowProto::Tcp(mut state)) => {
-                            if frame >= state.last_frame {
-                                state.last_frame = frame;
-                                state.end = ts;
-                            }
-                            // Whatever the connection holds leaves with it.
-                            self.http_held =
-                                self.http_held.saturating_sub(state.conn.body_bytes_held());
-                            state
-                                .conn
-                                .on_close(None, frame, ts, &mut self.out.diagnostics);
-                            self.end_tcp(flow, state);
+                        Some(FlowProto::Tcp(state)) => {
+                            self.end_tcp(flow, state, Some((frame, ts)));
                         }
                         None => {
                             self.infos.remove(&flow.0);

@@ -123,3 +123,54 @@ pub fn sample_push() -> Vec<u8> {
     }
     panic!("the sample has no push to port 2948");
 }
+
+/// One m-send-req over HTTP (with a text part of `text` when it is not empty) and its 200
+/// m-send-conf, as packets of the connection `s`, each segment acknowledged.
+pub fn mms_post_exchange(s: &mut net::TcpSession, i: usize, text: &str) -> Vec<Vec<u8>> {
+    use mmsleak::proto::mms::MessageType;
+    use mmsleak::synth::msg;
+    let tid = format!("T{i:04}");
+    let mut req = msg::pdu(MessageType::SEND_REQ, Some(&tid));
+    if !text.is_empty() {
+        req = msg::with_body(req, &[msg::text_part(text, false)]);
+    }
+    let req = msg::encode(&req).unwrap();
+    let conf = msg::encode(&msg::pdu(MessageType::SEND_CONF, Some(&tid))).unwrap();
+    let mut packets = Vec::new();
+    for (to_server, head, body) in [
+        (
+            true,
+            "POST /mms HTTP/1.1\r\nHost: mmsc.example.com\r\n",
+            req,
+        ),
+        (false, "HTTP/1.1 200 OK\r\n", conf),
+    ] {
+        let mut bytes = format!(
+            "{head}Content-Type: application/vnd.wap.mms-message\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        packets.extend(s.send(to_server, &bytes));
+    }
+    packets
+}
+
+/// `phones` connections (from 198.51.100.10 on) each opening an MMS upload to 203.0.113.80 of
+/// `declared` bytes and sending only `sent` of them.
+pub fn partial_mms_uploads(phones: u8, declared: usize, sent: usize) -> Vec<Vec<u8>> {
+    let mut packets = Vec::new();
+    for c in 0..phones {
+        let phone = ip(&format!("198.51.100.{}", 10u8.saturating_add(c)));
+        let mut s = net::TcpSession::new((phone, 41_000), (ip("203.0.113.80"), 80), 7, 7_000);
+        packets.extend(s.handshake());
+        let mut upload = format!(
+            "POST /mms HTTP/1.1\r\nHost: mmsc.example.com\r\nContent-Type: \
+             application/vnd.wap.mms-message\r\nContent-Length: {declared}\r\n\r\n"
+        )
+        .into_bytes();
+        upload.extend(std::iter::repeat_n(0x8c, sent));
+        packets.extend(s.send(true, &upload));
+    }
+    packets
+}
