@@ -547,7 +547,8 @@ pub fn multipart(data: &[u8]) {
 
 /// A sequence of stream events of one TCP connection: an op byte (bits 0–1: data, gap, close;
 /// bit 2 direction; bit 3: data length is u16 rather than u8, close of both directions), then
-/// for data its length and bytes, for a gap its length (u16 BE).
+/// for data its length and bytes, for a gap its length (u16 BE). The first byte also picks the
+/// body policy (bit 7) and a small total shared with other connections (bit 6, its size bits 4–5).
 pub fn http_stream(data: &[u8]) {
     let limits = HttpLimits {
         max_head_bytes: 2048,
@@ -565,10 +566,21 @@ pub fn http_stream(data: &[u8]) {
         keep_non_mms_bodies: data.first().is_some_and(|b| b & 0x80 == 0),
     };
     let mut conn = HttpConnection::new(limits);
+    // Bit 6 of the first byte: the connection shares a total with others, as a dispatcher's
+    // connections do, and what the others leave of it is small (bits 4–5 pick how small).
+    let shared_total = data
+        .first()
+        .filter(|&&b| b & 0x40 != 0)
+        .map(|&b| [0usize, 256, 4096, 20 * 1024][usize::from((b >> 4) & 3)]);
     let mut diags = Vec::new();
     let mut input = Input::new(data);
     let mut frame = 0u64;
     while !input.is_empty() {
+        let held_before = conn.body_bytes_held();
+        let room = shared_total.map(|total| total.saturating_sub(held_before));
+        if let Some(room) = room {
+            conn.set_shared_room(room);
+        }
         let op = input.u8();
         frame += 1;
         let dir = if op & 4 == 0 {
@@ -598,6 +610,17 @@ pub fn http_stream(data: &[u8]) {
             }
         }
         let _ = (conn.kind(), conn.wants_data(), conn.roles_swapped());
+        let held = conn.body_bytes_held();
+        assert!(
+            held <= 24 * 1024,
+            "HTTP connection keeps {held} body bytes, over its own cap"
+        );
+        if let Some(room) = room {
+            assert!(
+                held <= held_before.saturating_add(room),
+                "HTTP connection grew its bodies from {held_before} to {held} bytes with room for {room}"
+            );
+        }
         for ex in conn.take_exchanges() {
             let _ = (ex.mms_bodies(), ex.first_frame(), ex.last_frame());
         }
