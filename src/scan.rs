@@ -52,6 +52,11 @@ pub struct ScanConfig {
     pub keep_part_bytes: bool,
     /// Bytes of input read so far, for a progress display.
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Called once the inputs are read, before the end of the run, on every worker thread and
+    /// on the calling one. The reading's memory is free by then, but an allocator may still
+    /// hold it, and the end of the run's working set would come on top. The binary gives freed
+    /// memory back to the system here; the library never touches the allocator itself.
+    pub release_memory: Option<fn()>,
 }
 
 /// Where records come from: a capture file, or (with `libpcap`) a live interface.
@@ -1506,6 +1511,22 @@ impl Pool {
             Pool::Own(pool) => pool.current_num_threads(),
         }
     }
+
+    /// The end of the run: correlation, messages and their audit, in the pool. What the
+    /// reading freed is handed back first (`ScanConfig::release_memory`), on every thread, as
+    /// each thread's allocator keeps its own free memory.
+    fn plan(
+        &self,
+        results: Vec<InputResult>,
+        config: &ScanConfig,
+        sink: &Sink,
+    ) -> Result<Plan, ScanError> {
+        if let Some(release) = config.release_memory {
+            release();
+            self.install(|| rayon::broadcast(|_| release()));
+        }
+        self.install(|| plan(results, config, sink))
+    }
 }
 
 /// Runs the pipeline over every input (in parallel) into `sink`.
@@ -1532,7 +1553,7 @@ pub fn scan(paths: &[PathBuf], config: &ScanConfig) -> Result<ScanOutcome, ScanE
     let sink = Sink::memory();
     let pool = Pool::new(config)?;
     let results = run_inputs(paths, config, &sink, &pool)?;
-    into_outcome(pool.install(|| plan(results, config, &sink))?)
+    into_outcome(pool.plan(results, config, &sink)?)
 }
 
 /// What a streamed scan tells besides the report it wrote.
@@ -1576,7 +1597,7 @@ fn finish_stream(
     out: &mut dyn Write,
 ) -> Result<StreamOutcome, ScanError> {
     let started = std::time::Instant::now();
-    let plan = pool.install(|| plan(results, config, sink))?;
+    let plan = pool.plan(results, config, sink)?;
     let planned = started.elapsed();
     // A write error on the spill shows as damage when reading it back: report the cause.
     let written = write_stream(&plan, sink, format, pool.threads() > 1, out);
@@ -1607,7 +1628,7 @@ pub fn scan_source<S: RecordSource + Send>(
     let sink = Sink::memory();
     let pool = Pool::new(config)?;
     let result = pool.install(|| run_source(0, name.to_owned(), reader, config, &sink));
-    into_outcome(pool.install(|| plan(vec![result], config, &sink))?)
+    into_outcome(pool.plan(vec![result], config, &sink)?)
 }
 
 /// One record source through the whole pipeline, the report streamed to `out` (see

@@ -181,3 +181,35 @@ fn output_dash_is_standard_output() {
         assert!(!dir.path().join("-").exists(), "{format}: no file named -");
     }
 }
+
+static RELEASED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn count_release() {
+    RELEASED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The binary hands freed memory back before the end of the run: the hook runs once on each of
+/// the pool's threads and on the caller, for streamed and in-memory reports alike, and the
+/// report is the same.
+#[test]
+fn memory_is_released_on_every_thread_before_the_end_of_the_run() {
+    let paths = samples();
+    let plain = ScanConfig {
+        threads: Some(3),
+        ..ScanConfig::default()
+    };
+    let hooked = ScanConfig {
+        release_memory: Some(count_release),
+        ..plain.clone()
+    };
+    let mut json = Vec::new();
+    scan::scan_to(&paths, &plain, StreamFormat::Json, &mut json).unwrap();
+    assert_eq!(RELEASED.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let mut again = Vec::new();
+    scan::scan_to(&paths, &hooked, StreamFormat::Json, &mut again).unwrap();
+    assert_eq!(RELEASED.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert!(json == again, "the hook changed the report");
+    let outcome = scan::scan(&paths, &hooked).unwrap();
+    assert_eq!(RELEASED.load(std::sync::atomic::Ordering::SeqCst), 8);
+    assert!(!outcome.report.transfers.is_empty());
+}
