@@ -55,10 +55,10 @@ extern "C" fn tune_allocator() {
 static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
 
 /// Gives the memory this thread's heap has freed back to the system at once: called on every
-/// thread when the capture is read (`ScanConfig::release_memory`). mimalloc returns freed
-/// memory only when the thread that owns it allocates again, 1 ms later at the soonest; without
-/// this the end of the run's working set came on top of up to 3 MB the reading had freed
-/// (docs/decisions.md, "mimalloc, tuned to give memory back").
+/// thread when the capture is read (`ScanConfig::release_memory`). mimalloc retires a thread's
+/// empty pages and purges them lazily, during that thread's later allocator calls and no sooner
+/// than 1 ms; without this the end of the run's working set came on top of up to 3 MB the
+/// reading had freed (docs/decisions.md, "mimalloc, tuned to give memory back").
 #[cfg(feature = "mimalloc")]
 #[allow(unsafe_code)]
 fn release_allocator_memory() {
