@@ -565,6 +565,7 @@ pub fn http_stream(data: &[u8]) {
         // Both body policies are exercised: the first input byte decides.
         keep_non_mms_bodies: data.first().is_some_and(|b| b & 0x80 == 0),
     };
+    let connection_cap = limits.max_connection_body_bytes;
     let mut conn = HttpConnection::new(limits);
     // Bit 6 of the first byte: the connection shares a total with others, as a dispatcher's
     // connections do, and what the others leave of it is small (bits 4–5 pick how small).
@@ -612,7 +613,7 @@ pub fn http_stream(data: &[u8]) {
         let _ = (conn.kind(), conn.wants_data(), conn.roles_swapped());
         let held = conn.body_bytes_held();
         assert!(
-            held <= 24 * 1024,
+            held <= connection_cap,
             "HTTP connection keeps {held} body bytes, over its own cap"
         );
         if let Some(room) = room {
